@@ -1,0 +1,90 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/cirun-dev/cirun/engine"
+)
+
+// DownOptions are `cirun down`'s options.
+type DownOptions struct {
+	// Volumes removes the project's named volumes too (-v).
+	Volumes bool
+	// RemoveOrphans is accepted for docker compose compatibility: cirun finds
+	// everything of the project by label, so orphans are always removed.
+	RemoveOrphans bool
+	// Timeout is the stop timeout before SIGKILL (default 10 s).
+	Timeout *time.Duration
+}
+
+// Down stops and removes every container of the project (found by label,
+// so it works after a crash or with a changed compose file), then its
+// networks, and with Volumes its volumes.
+func (r *Runner) Down(ctx context.Context, project string, o DownOptions) error {
+	cs, err := r.eng.ListContainers(ctx, engine.ProjectFilter(project))
+	if err != nil {
+		return fmt.Errorf("listing containers of project %s: %w", project, err)
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
+	t := 10 * time.Second
+	if o.Timeout != nil {
+		t = *o.Timeout
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, len(cs))
+	for _, c := range cs {
+		wg.Add(1)
+		go func(c engine.Container) {
+			defer wg.Done()
+			if c.Running() {
+				r.event("Container", c.Name, "Stopping", "")
+			}
+			r.event("Container", c.Name, "Removing", "")
+			err := r.eng.RemoveContainer(ctx, c.ID, engine.RemoveOptions{Force: true, Volumes: true, Timeout: t})
+			if err != nil && !errors.Is(err, engine.ErrNotFound) {
+				r.event("Container", c.Name, "Error", err.Error())
+				errc <- fmt.Errorf("removing container %s: %w", c.Name, err)
+				return
+			}
+			r.event("Container", c.Name, "Removed", "")
+		}(c)
+	}
+	wg.Wait()
+	close(errc)
+	var errs []error
+	for e := range errc {
+		errs = append(errs, e)
+	}
+	nets, err := r.eng.ListNetworks(ctx, engine.ProjectFilter(project))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("listing networks of project %s: %w", project, err))
+	}
+	for _, n := range nets {
+		r.event("Network", n.Name, "Removing", "")
+		if err := r.eng.RemoveNetwork(ctx, n.Name); err != nil && !errors.Is(err, engine.ErrNotFound) {
+			errs = append(errs, fmt.Errorf("removing network %s: %w", n.Name, err))
+			continue
+		}
+		r.event("Network", n.Name, "Removed", "")
+	}
+	if o.Volumes {
+		vols, err := r.eng.ListVolumes(ctx, engine.ProjectFilter(project))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("listing volumes of project %s: %w", project, err))
+		}
+		for _, v := range vols {
+			r.event("Volume", v.Name, "Removing", "")
+			if err := r.eng.RemoveVolume(ctx, v.Name, true); err != nil && !errors.Is(err, engine.ErrNotFound) {
+				errs = append(errs, fmt.Errorf("removing volume %s: %w", v.Name, err))
+				continue
+			}
+			r.event("Volume", v.Name, "Removed", "")
+		}
+	}
+	return errors.Join(errs...)
+}

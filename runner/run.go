@@ -1,0 +1,158 @@
+package runner
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/cirun-dev/cirun/engine"
+)
+
+// RunOptions are `cirun run`'s options.
+type RunOptions struct {
+	Service string
+	// Command replaces the service's command when non-empty.
+	Command    []string
+	Entrypoint []string // non-nil replaces the entrypoint
+	Env        []string // extra KEY=VALUE
+	User       string
+	WorkingDir string
+	Name       string // container name; default PROJECT-SERVICE-run-<12 hex>
+	Remove     bool   // --rm
+	NoDeps     bool
+	Build      bool
+	NoBuild    bool
+	// ServicePorts publishes the service's ports (--service-ports).
+	ServicePorts bool
+	Labels       map[string]string
+}
+
+// Run runs a one-off container of a service, after bringing up its
+// dependencies, with its output on Stdout. It returns the container's exit
+// code.
+func (r *Runner) Run(ctx context.Context, p *types.Project, o RunOptions) (int, error) {
+	svc, ok := p.Services[o.Service]
+	if !ok {
+		return 1, fmt.Errorf("no such service: %s", o.Service)
+	}
+	s := r.newSession(p)
+	defer s.close()
+
+	imgc := make(chan error, 1)
+	var img engine.Image
+	go func() {
+		var err error
+		img, err = s.ensureImage(ctx, svc, o.Build, o.NoBuild)
+		imgc <- err
+	}()
+	if err := s.upDependencies(ctx, svc, o.NoDeps, o.Build, o.NoBuild); err != nil {
+		<-imgc
+		if ctx.Err() != nil {
+			s.rollback(nil)
+			return 130, ErrInterrupted
+		}
+		return 1, err
+	}
+	if err := <-imgc; err != nil {
+		return 1, err
+	}
+
+	name := o.Name
+	if name == "" {
+		name = fmt.Sprintf("%s-%s-run-%s", p.Name, svc.Name, randomHex(6))
+	}
+	run := svc
+	run.ContainerName = ""
+	c, err := s.createContainer(ctx, run, img, 1, name, true, func(spec *engine.ContainerSpec) {
+		if len(o.Command) > 0 {
+			spec.Command = o.Command
+		}
+		if o.Entrypoint != nil {
+			spec.Entrypoint = o.Entrypoint
+		}
+		spec.Env = append(spec.Env, o.Env...)
+		if o.User != "" {
+			spec.User = o.User
+		}
+		if o.WorkingDir != "" {
+			spec.WorkingDir = o.WorkingDir
+		}
+		for k, v := range o.Labels {
+			spec.Labels[k] = v
+		}
+		spec.Restart = ""
+		if o.ServicePorts {
+			for _, port := range svc.Ports {
+				pm, err := portMappings(port)
+				if err == nil {
+					spec.Ports = append(spec.Ports, pm...)
+				}
+			}
+		}
+	})
+	if err != nil {
+		return 1, err
+	}
+	code, err := s.runAttached(ctx, c, engine.Streams{Stdout: r.opts.Stdout, Stderr: r.opts.Stderr})
+	if o.Remove || ctx.Err() != nil {
+		rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_ = r.eng.RemoveContainer(rctx, c.ID, engine.RemoveOptions{Force: true, Volumes: true})
+		cancel()
+	}
+	if ctx.Err() != nil {
+		s.rollback(nil)
+		return 130, ErrInterrupted
+	}
+	if err != nil {
+		return 1, err
+	}
+	return code, nil
+}
+
+// upDependencies brings up the services svc depends on and waits for their
+// conditions, as `run` and `test` need.
+func (s *session) upDependencies(ctx context.Context, svc types.ServiceConfig, noDeps, build, noBuild bool) error {
+	if noDeps || len(svc.DependsOn) == 0 {
+		return nil
+	}
+	var deps []string
+	for d, dep := range svc.DependsOn {
+		if _, ok := s.project.Services[d]; ok || dep.Required {
+			deps = append(deps, d)
+		}
+	}
+	runs, err := s.up(ctx, deps, UpOptions{Detach: true, Build: build, NoBuild: noBuild})
+	if err != nil {
+		return err
+	}
+	for _, d := range deps {
+		if err := s.waitCondition(ctx, d, svc.DependsOn[d], runs[d].containers); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runAttached starts a created container with its output on streams and
+// returns its exit code.
+func (s *session) runAttached(ctx context.Context, c engine.Container, streams engine.Streams) (int, error) {
+	r := s.r
+	if err := r.eng.StartAttached(ctx, c.ID, streams); err != nil {
+		return 1, fmt.Errorf("running %s: %w", c.Name, err)
+	}
+	code, err := r.eng.WaitContainer(ctx, c.ID)
+	if err != nil {
+		return 1, fmt.Errorf("waiting for %s: %w", c.Name, err)
+	}
+	return code, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

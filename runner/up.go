@@ -1,0 +1,743 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/cirun-dev/cirun/engine"
+	"github.com/cirun-dev/cirun/imagebuild"
+)
+
+// UpOptions are `cirun up`'s options.
+type UpOptions struct {
+	// Services to bring up; empty means every (enabled) service.
+	Services []string
+	Detach   bool
+	// Wait blocks until every target is running, and healthy when it has a
+	// healthcheck; WaitTimeout bounds it (0 = no limit).
+	Wait        bool
+	WaitTimeout time.Duration
+	Build       bool // --build: build images before starting
+	NoBuild     bool // --no-build: never build, fail on a missing image
+	// ForceRecreate / NoRecreate: --force-recreate / --no-recreate.
+	ForceRecreate bool
+	NoRecreate    bool
+	NoDeps        bool
+	RemoveOrphans bool
+	NoStart       bool
+	// StopTimeout is used when containers are stopped (recreate, Ctrl-C).
+	StopTimeout *time.Duration
+}
+
+// svcRun is one service's progress within a session.
+type svcRun struct {
+	name       string
+	done       chan struct{}
+	err        error
+	containers []engine.Container
+}
+
+// Up creates and starts the services, as `docker compose up` does.
+func (r *Runner) Up(ctx context.Context, p *types.Project, o UpOptions) error {
+	s := r.newSession(p)
+	defer s.close()
+	targets := o.Services
+	if len(targets) == 0 {
+		targets = p.ServiceNames()
+	}
+	runs, err := s.up(ctx, targets, o)
+	if err == nil && o.Wait && !o.NoStart {
+		err = s.waitReady(ctx, runs, targets, o.WaitTimeout)
+	}
+	if err == nil && !o.Detach && !o.NoStart {
+		err = s.attach(ctx, runs, targets)
+	}
+	if ctx.Err() != nil {
+		s.rollback(o.StopTimeout)
+		if !o.Detach {
+			return nil // docker compose: an interrupted attached up exits 0
+		}
+		return ErrInterrupted
+	}
+	return err
+}
+
+// up converges the networks, volumes and containers of targets (and their
+// dependencies unless NoDeps) and returns the per-service results.
+func (s *session) up(ctx context.Context, targets []string, o UpOptions) (map[string]*svcRun, error) {
+	p := s.project
+	names := targets
+	var err error
+	if !o.NoDeps {
+		if names, err = closure(p, targets); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, n := range names {
+			if _, ok := p.Services[n]; !ok {
+				return nil, fmt.Errorf("no such service: %s", n)
+			}
+		}
+	}
+	if _, err := order(p, names); err != nil {
+		return nil, err
+	}
+	existing, err := s.r.eng.ListContainers(ctx, engine.ProjectFilter(p.Name))
+	if err != nil {
+		return nil, fmt.Errorf("listing containers of project %s: %w", p.Name, err)
+	}
+	byService := map[string][]engine.Container{}
+	var orphans []engine.Container
+	for _, c := range existing {
+		if c.Labels[engine.LabelOneoff] == "True" {
+			continue
+		}
+		svc := c.Labels[engine.LabelService]
+		if _, ok := p.Services[svc]; ok {
+			byService[svc] = append(byService[svc], c)
+		} else if _, disabled := p.DisabledServices[svc]; !disabled {
+			orphans = append(orphans, c)
+		}
+	}
+	if err := s.handleOrphans(ctx, orphans, o.RemoveOrphans); err != nil {
+		return nil, err
+	}
+	if err := s.ensureNetworks(ctx, names); err != nil {
+		return nil, err
+	}
+	if err := s.ensureVolumes(ctx, names); err != nil {
+		return nil, err
+	}
+
+	runs := map[string]*svcRun{}
+	for _, n := range names {
+		runs[n] = &svcRun{name: n, done: make(chan struct{})}
+	}
+	var wg sync.WaitGroup
+	for _, n := range names {
+		wg.Add(1)
+		go func(run *svcRun) {
+			defer wg.Done()
+			defer close(run.done)
+			run.containers, run.err = s.upService(ctx, run.name, runs, byService[run.name], o)
+		}(runs[n])
+	}
+	wg.Wait()
+	ordered, _ := order(p, names)
+	var first error
+	for _, n := range ordered {
+		if e := runs[n].err; e != nil && !errors.Is(e, errDepFailed) && first == nil {
+			first = e
+		}
+	}
+	if ctx.Err() != nil {
+		return runs, ctx.Err()
+	}
+	return runs, first
+}
+
+// errDepFailed marks a service skipped because a dependency failed (the
+// dependency's own error is the one reported).
+var errDepFailed = errors.New("dependency failed")
+
+func (s *session) upService(ctx context.Context, name string, runs map[string]*svcRun, existing []engine.Container, o UpOptions) ([]engine.Container, error) {
+	svc := s.project.Services[name]
+	// The image is resolved (pulled or built) while dependencies start.
+	img, imgErr := s.ensureImage(ctx, svc, o.Build, o.NoBuild)
+	deps := make([]string, 0, len(svc.DependsOn))
+	for d := range svc.DependsOn {
+		if runs[d] != nil {
+			deps = append(deps, d)
+		}
+	}
+	sort.Strings(deps)
+	for _, d := range deps {
+		select {
+		case <-runs[d].done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if runs[d].err != nil {
+			return nil, errDepFailed
+		}
+		if o.NoStart {
+			continue
+		}
+		if err := s.waitCondition(ctx, d, svc.DependsOn[d], runs[d].containers); err != nil {
+			return nil, err
+		}
+	}
+	if imgErr != nil {
+		return nil, imgErr
+	}
+	policy := recreateDiverged
+	if o.ForceRecreate {
+		policy = recreateForce
+	} else if o.NoRecreate {
+		policy = recreateNever
+	}
+	want := desired{Service: name, Replicas: replicas(svc), Hash: configHash(svc), ImageID: img.ID}
+	plan := decide(want, existing, policy)
+	return s.apply(ctx, svc, img, plan, o)
+}
+
+// apply executes a service's plan and returns its containers, running.
+func (s *session) apply(ctx context.Context, svc types.ServiceConfig, img engine.Image, plan Plan, o UpOptions) ([]engine.Container, error) {
+	r := s.r
+	var out []engine.Container
+	for _, a := range plan {
+		name := containerName(s.project.Name, svc, a.Number)
+		switch a.Kind {
+		case ActRemove:
+			if err := s.removeContainer(ctx, *a.Existing, o.StopTimeout); err != nil {
+				return nil, err
+			}
+			continue
+		case ActRecreate:
+			r.event("Container", a.Existing.Name, "Recreate", a.Reason)
+			t := stopTimeout(svc, o.StopTimeout)
+			if err := s.removeContainer(ctx, *a.Existing, &t); err != nil {
+				return nil, err
+			}
+			fallthrough
+		case ActCreate:
+			c, err := s.createContainer(ctx, svc, img, a.Number, name, false, nil)
+			if err != nil {
+				return nil, err
+			}
+			a.Existing = &c
+		case ActKeep:
+			r.event("Container", a.Existing.Name, "Running", "")
+		}
+		c := *a.Existing
+		if !o.NoStart && a.Kind != ActKeep {
+			if err := s.startContainer(ctx, &c); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func stopTimeout(svc types.ServiceConfig, override *time.Duration) time.Duration {
+	if override != nil {
+		return *override
+	}
+	if svc.StopGracePeriod != nil {
+		return time.Duration(*svc.StopGracePeriod)
+	}
+	return 10 * time.Second
+}
+
+// createContainer creates one container of svc. cmd overrides the command
+// (one-off runs).
+func (s *session) createContainer(ctx context.Context, svc types.ServiceConfig, img engine.Image, number int, name string, oneoff bool, override func(*engine.ContainerSpec)) (engine.Container, error) {
+	r := s.r
+	spec, err := containerSpec(specInput{
+		Project: s.project, Service: svc, Number: number, Name: name, Oneoff: oneoff,
+		Image: imageName(s.project.Name, svc), ImageID: img.ID, ImageCheck: img.Healthcheck, Version: r.opts.Version,
+	})
+	if err != nil {
+		return engine.Container{}, err
+	}
+	if override != nil {
+		override(spec)
+	}
+	r.event("Container", name, "Creating", "")
+	id, err := r.eng.CreateContainer(ctx, spec)
+	if err != nil {
+		r.event("Container", name, "Error", err.Error())
+		if errors.Is(err, engine.ErrConflict) {
+			return engine.Container{}, fmt.Errorf("creating container %s: the name is already in use by a container that is not part of project %s (remove it, or set container_name): %w", name, s.project.Name, err)
+		}
+		return engine.Container{}, fmt.Errorf("creating container %s: %w", name, err)
+	}
+	s.track("container", id)
+	r.event("Container", name, "Created", "")
+	return engine.Container{ID: id, Name: name, Labels: spec.Labels, State: engine.StateCreated, Healthcheck: spec.Health}, nil
+}
+
+// startContainer starts c and begins its health monitoring.
+func (s *session) startContainer(ctx context.Context, c *engine.Container) error {
+	r := s.r
+	r.event("Container", c.Name, "Starting", "")
+	if err := r.eng.StartContainer(ctx, c.ID); err != nil {
+		r.event("Container", c.Name, "Error", err.Error())
+		return fmt.Errorf("starting container %s: %w", c.Name, err)
+	}
+	c.State = engine.StateRunning
+	c.StartedAt = r.opts.Clock.Now()
+	if c.Healthcheck != nil {
+		c.Health = engine.HealthStarting
+		s.startMonitor(*c)
+	}
+	r.event("Container", c.Name, "Started", "")
+	return nil
+}
+
+// startMonitor starts health monitoring of c unless it is already running.
+func (s *session) startMonitor(c engine.Container) *monitor {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.monitors[c.ID]; m != nil {
+		return m
+	}
+	started := c.StartedAt
+	if started.IsZero() {
+		started = s.r.opts.Clock.Now()
+	}
+	m := newMonitor(s.r.eng, s.r.opts.Clock, c.ID, c.Name, *c.Healthcheck, started, s.r.opts.FastPoll)
+	s.monitors[c.ID] = m
+	go m.run(s.mctx)
+	return m
+}
+
+// waitCondition waits until dependency dep satisfies cond.
+func (s *session) waitCondition(ctx context.Context, dep string, d types.ServiceDependency, containers []engine.Container) error {
+	cond := d.Condition
+	if cond == "" {
+		cond = types.ServiceConditionStarted
+	}
+	for _, c := range containers {
+		var err error
+		switch cond {
+		case types.ServiceConditionStarted:
+			continue
+		case types.ServiceConditionHealthy:
+			err = s.waitHealthy(ctx, c)
+		case types.ServiceConditionCompletedSuccessfully:
+			err = s.waitCompleted(ctx, c)
+		default:
+			return fmt.Errorf("service %s: depends_on condition %q is not supported", dep, cond)
+		}
+		if err != nil {
+			var se *ServiceError
+			if errors.As(err, &se) {
+				se.Service = dep
+				se.Dependency = true
+				se.Logs = s.tail(c.ID, 20)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// waitHealthy waits until c is healthy, running its healthchecks.
+func (s *session) waitHealthy(ctx context.Context, c engine.Container) error {
+	r := s.r
+	if c.Healthcheck == nil {
+		full, err := r.eng.InspectContainer(ctx, c.ID)
+		if err != nil {
+			return fmt.Errorf("inspecting %s: %w", c.Name, err)
+		}
+		c = full
+	}
+	if c.Healthcheck == nil {
+		return &ServiceError{Container: c.Name, Reason: "has no healthcheck configured"}
+	}
+	if c.Health == engine.HealthHealthy && c.Running() {
+		return nil
+	}
+	r.event("Container", c.Name, "Waiting", "")
+	m := s.startMonitor(c)
+	if err := m.waitHealthy(ctx); err != nil {
+		if ctx.Err() == nil {
+			r.event("Container", c.Name, "Error", err.Error())
+		}
+		return err
+	}
+	r.event("Container", c.Name, "Healthy", "")
+	return nil
+}
+
+// waitCompleted waits until c exited, and fails unless it exited 0.
+func (s *session) waitCompleted(ctx context.Context, c engine.Container) error {
+	r := s.r
+	r.event("Container", c.Name, "Waiting", "")
+	code, err := r.eng.WaitContainer(ctx, c.ID)
+	if err != nil {
+		return fmt.Errorf("waiting for %s: %w", c.Name, err)
+	}
+	if code != 0 {
+		return &ServiceError{Container: c.Name, Reason: fmt.Sprintf("didn't complete successfully: exit %d", code)}
+	}
+	r.event("Container", c.Name, "Exited", "")
+	return nil
+}
+
+// waitReady implements --wait: every container of the targets running, and
+// healthy when it has a healthcheck.
+func (s *session) waitReady(ctx context.Context, runs map[string]*svcRun, targets []string, timeout time.Duration) error {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	errc := make(chan error, 64)
+	var wg sync.WaitGroup
+	for _, t := range targets {
+		for _, c := range runs[t].containers {
+			wg.Add(1)
+			go func(svc string, c engine.Container) {
+				defer wg.Done()
+				var err error
+				if c.Healthcheck != nil {
+					err = s.waitHealthy(ctx, c)
+				} else {
+					err = s.checkRunning(ctx, c)
+				}
+				var se *ServiceError
+				if errors.As(err, &se) {
+					se.Service = svc
+					se.Logs = s.tail(c.ID, 20)
+				}
+				if err != nil {
+					errc <- err
+				}
+			}(t, c)
+		}
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("timeout waiting for services to be healthy (--wait-timeout %s)", timeout)
+		}
+		return err
+	}
+	return nil
+}
+
+func (s *session) checkRunning(ctx context.Context, c engine.Container) error {
+	got, err := s.r.eng.InspectContainer(ctx, c.ID)
+	if err != nil {
+		return fmt.Errorf("inspecting %s: %w", c.Name, err)
+	}
+	if !got.Running() {
+		return &ServiceError{Container: c.Name, Reason: fmt.Sprintf("exited (%d)", got.ExitCode)}
+	}
+	return nil
+}
+
+// ensureImage makes the service's image available locally: built when it
+// has a build section and the policy says so, pulled otherwise.
+func (s *session) ensureImage(ctx context.Context, svc types.ServiceConfig, forceBuild, noBuild bool) (engine.Image, error) {
+	ref := imageName(s.project.Name, svc)
+	s.mu.Lock()
+	o := s.images[ref]
+	if o == nil {
+		o = &imageOnce{ref: ref}
+		s.images[ref] = o
+	}
+	s.mu.Unlock()
+	o.once.Do(func() { o.img, o.err = s.resolveImage(ctx, svc, ref, forceBuild, noBuild) })
+	return o.img, o.err
+}
+
+func (s *session) resolveImage(ctx context.Context, svc types.ServiceConfig, ref string, forceBuild, noBuild bool) (engine.Image, error) {
+	r := s.r
+	policy := svc.PullPolicy
+	build := false
+	if svc.Build != nil && !noBuild {
+		switch {
+		case forceBuild || policy == types.PullPolicyBuild:
+			build = true
+		default:
+			ok, err := r.eng.ImageExists(ctx, ref)
+			if err != nil {
+				return engine.Image{}, fmt.Errorf("looking up image %s: %w", ref, err)
+			}
+			build = !ok
+		}
+	}
+	if build {
+		if err := s.build(ctx, svc, ref); err != nil {
+			return engine.Image{}, err
+		}
+	} else if svc.Build == nil || noBuild {
+		if err := s.pull(ctx, svc, ref, policy); err != nil {
+			return engine.Image{}, err
+		}
+	}
+	img, err := r.eng.InspectImage(ctx, ref)
+	if errors.Is(err, engine.ErrNotFound) {
+		return img, fmt.Errorf("service %s: image %s not found locally (pull_policy %q)", svc.Name, ref, policy)
+	}
+	if err != nil {
+		return img, fmt.Errorf("inspecting image %s: %w", ref, err)
+	}
+	return img, nil
+}
+
+func (s *session) pull(ctx context.Context, svc types.ServiceConfig, ref, policy string) error {
+	r := s.r
+	switch policy {
+	case types.PullPolicyNever, types.PullPolicyBuild:
+		return nil
+	case types.PullPolicyAlways:
+	default: // missing, if_not_present, ""
+		ok, err := r.eng.ImageExists(ctx, ref)
+		if err != nil {
+			return fmt.Errorf("looking up image %s: %w", ref, err)
+		}
+		if ok {
+			return nil
+		}
+	}
+	r.event("Image", ref, "Pulling", "")
+	if err := r.eng.PullImage(ctx, ref, engine.PullOptions{Quiet: true, Platform: svc.Platform}); err != nil {
+		r.event("Image", ref, "Error", err.Error())
+		return fmt.Errorf("service %s: pulling image %s: %w", svc.Name, ref, err)
+	}
+	r.event("Image", ref, "Pulled", "")
+	return nil
+}
+
+func (s *session) build(ctx context.Context, svc types.ServiceConfig, ref string) error {
+	r := s.r
+	if r.opts.Builder == nil {
+		return fmt.Errorf("service %s has a build section but no image builder is available", svc.Name)
+	}
+	req := buildRequest(s.project, svc, ref)
+	req.Progress = r.opts.Stderr
+	req.ProgressMode = r.opts.BuildProgress
+	r.event("Image", ref, "Building", "")
+	res, err := r.opts.Builder.Build(ctx, req)
+	if err != nil {
+		r.event("Image", ref, "Error", err.Error())
+		return fmt.Errorf("building service %s: %w", svc.Name, err)
+	}
+	r.event("Image", ref, "Built", res.Duration.Round(time.Millisecond).String())
+	return nil
+}
+
+// buildRequest translates a service's build section.
+func buildRequest(p *types.Project, svc types.ServiceConfig, ref string) imagebuild.Request {
+	b := svc.Build
+	req := imagebuild.Request{
+		Service:          svc.Name,
+		ContextDir:       b.Context,
+		Dockerfile:       b.Dockerfile,
+		DockerfileInline: b.DockerfileInline,
+		Tags:             append([]string{ref}, b.Tags...),
+		Args:             map[string]*string(b.Args),
+		Target:           b.Target,
+		Labels:           map[string]string(b.Labels),
+		NoCache:          b.NoCache,
+		Pull:             b.Pull,
+		Network:          b.Network,
+		ShmSize:          int64(b.ShmSize),
+		CacheFrom:        b.CacheFrom,
+		CacheTo:          b.CacheTo,
+		Platforms:        b.Platforms,
+	}
+	if req.ContextDir == "" {
+		req.ContextDir = p.WorkingDir
+	}
+	for host, ips := range b.ExtraHosts {
+		for _, ip := range ips {
+			req.ExtraHosts = append(req.ExtraHosts, host+":"+ip)
+		}
+	}
+	sort.Strings(req.ExtraHosts)
+	return req
+}
+
+// ensureNetworks creates the project networks the services use.
+func (s *session) ensureNetworks(ctx context.Context, names []string) error {
+	r := s.r
+	p := s.project
+	used := map[string]bool{}
+	for _, n := range names {
+		svc := p.Services[n]
+		if svc.NetworkMode != "" && svc.NetworkMode != "bridge" {
+			continue
+		}
+		for k := range svc.Networks {
+			used[k] = true
+		}
+	}
+	keys := make([]string, 0, len(used))
+	for k := range used {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		nc, ok := p.Networks[k]
+		if !ok {
+			return fmt.Errorf("network %s is used by a service but not declared", k)
+		}
+		_, err := r.eng.InspectNetwork(ctx, nc.Name)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, engine.ErrNotFound) {
+			return fmt.Errorf("inspecting network %s: %w", nc.Name, err)
+		}
+		if nc.External {
+			return fmt.Errorf("network %s declared as external, but could not be found", nc.Name)
+		}
+		spec := engine.NetworkSpec{
+			Name: nc.Name, Driver: nc.Driver, Internal: nc.Internal, Options: map[string]string(nc.DriverOpts),
+			Labels: map[string]string{engine.LabelProject: p.Name, engine.LabelNetwork: k, engine.LabelVersion: r.opts.Version},
+		}
+		for lk, lv := range nc.Labels {
+			spec.Labels[lk] = lv
+		}
+		if nc.EnableIPv6 != nil {
+			spec.IPv6 = *nc.EnableIPv6
+		}
+		for _, pool := range nc.Ipam.Config {
+			if pool != nil {
+				spec.Subnets = append(spec.Subnets, engine.Subnet{Subnet: pool.Subnet, Gateway: pool.Gateway, IPRange: pool.IPRange})
+			}
+		}
+		r.event("Network", nc.Name, "Creating", "")
+		if err := r.eng.CreateNetwork(ctx, spec); err != nil && !errors.Is(err, engine.ErrConflict) {
+			r.event("Network", nc.Name, "Error", err.Error())
+			return fmt.Errorf("creating network %s: %w", nc.Name, err)
+		} else if err == nil {
+			s.track("network", nc.Name)
+		}
+		r.event("Network", nc.Name, "Created", "")
+	}
+	return nil
+}
+
+// ensureVolumes creates the project's named volumes the services use.
+func (s *session) ensureVolumes(ctx context.Context, names []string) error {
+	r := s.r
+	p := s.project
+	used := map[string]bool{}
+	for _, n := range names {
+		for _, v := range p.Services[n].Volumes {
+			if v.Type == types.VolumeTypeVolume && v.Source != "" {
+				used[v.Source] = true
+			}
+		}
+	}
+	keys := make([]string, 0, len(used))
+	for k := range used {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		vc, ok := p.Volumes[k]
+		if !ok {
+			return fmt.Errorf("volume %s is used by a service but not declared", k)
+		}
+		_, err := r.eng.InspectVolume(ctx, vc.Name)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, engine.ErrNotFound) {
+			return fmt.Errorf("inspecting volume %s: %w", vc.Name, err)
+		}
+		if vc.External {
+			return fmt.Errorf("external volume %q not found", vc.Name)
+		}
+		spec := engine.VolumeSpec{
+			Name: vc.Name, Driver: vc.Driver, Options: map[string]string(vc.DriverOpts),
+			Labels: map[string]string{engine.LabelProject: p.Name, engine.LabelVolume: k, engine.LabelVersion: r.opts.Version},
+		}
+		for lk, lv := range vc.Labels {
+			spec.Labels[lk] = lv
+		}
+		r.event("Volume", vc.Name, "Creating", "")
+		if err := r.eng.CreateVolume(ctx, spec); err != nil && !errors.Is(err, engine.ErrConflict) {
+			return fmt.Errorf("creating volume %s: %w", vc.Name, err)
+		} else if err == nil {
+			s.track("volume", vc.Name)
+		}
+		r.event("Volume", vc.Name, "Created", "")
+	}
+	return nil
+}
+
+// handleOrphans warns about (or removes) containers of services no longer
+// in the project, with docker compose's wording.
+func (s *session) handleOrphans(ctx context.Context, orphans []engine.Container, remove bool) error {
+	if len(orphans) == 0 {
+		return nil
+	}
+	if !remove {
+		names := make([]string, len(orphans))
+		for i, c := range orphans {
+			names[i] = c.Name
+		}
+		sort.Strings(names)
+		s.r.event("Project", s.project.Name, "Warning", fmt.Sprintf("Found orphan containers ([%s]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.", strings.Join(names, " ")))
+		return nil
+	}
+	for _, c := range orphans {
+		if err := s.removeContainer(ctx, c, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeContainer stops (with timeout) and removes one container.
+func (s *session) removeContainer(ctx context.Context, c engine.Container, timeout *time.Duration) error {
+	r := s.r
+	t := 10 * time.Second
+	if timeout != nil {
+		t = *timeout
+	}
+	if c.Running() {
+		r.event("Container", c.Name, "Stopping", "")
+	}
+	r.event("Container", c.Name, "Removing", "")
+	err := r.eng.RemoveContainer(ctx, c.ID, engine.RemoveOptions{Force: true, Volumes: true, Timeout: t})
+	if err != nil && !errors.Is(err, engine.ErrNotFound) {
+		r.event("Container", c.Name, "Error", err.Error())
+		return fmt.Errorf("removing container %s: %w", c.Name, err)
+	}
+	r.event("Container", c.Name, "Removed", "")
+	return nil
+}
+
+// rollback removes what this session created (after an interrupt), newest
+// first, with a fresh context so it runs even though the command's ended.
+func (s *session) rollback(timeout *time.Duration) {
+	s.close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s.mu.Lock()
+	items := append([]created(nil), s.created...)
+	s.mu.Unlock()
+	t := time.Duration(0)
+	if timeout != nil {
+		t = *timeout
+	}
+	var wg sync.WaitGroup
+	for _, it := range items {
+		if it.kind == "container" {
+			wg.Add(1)
+			go func(id string) {
+				defer wg.Done()
+				_ = s.r.eng.RemoveContainer(ctx, id, engine.RemoveOptions{Force: true, Volumes: true, Timeout: t})
+			}(it.name)
+		}
+	}
+	wg.Wait()
+	for i := len(items) - 1; i >= 0; i-- {
+		switch it := items[i]; it.kind {
+		case "network":
+			_ = s.r.eng.RemoveNetwork(ctx, it.name)
+			s.r.event("Network", it.name, "Removed", "")
+		case "volume":
+			_ = s.r.eng.RemoveVolume(ctx, it.name, true)
+			s.r.event("Volume", it.name, "Removed", "")
+		}
+	}
+}
