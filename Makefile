@@ -4,10 +4,28 @@ GO ?= go
 TAGS := exclude_graphdriver_btrfs,exclude_graphdriver_devicemapper,containers_image_openpgp
 export GOFLAGS := -buildvcs=false -tags=$(TAGS)
 export CGO_ENABLED := 1
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help build setup test unit e2e verify demo bench conformance clean
+.PHONY: help setup build unit e2e test verify demo bench conformance clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+setup: ## install packages and build the local images (idempotent, root)
+	scripts/setup.sh
 build: ## build bin/cirun
-	$(GO) build -o bin/cirun ./cmd/cirun
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/cirun ./cmd/cirun
+unit: ## unit and integration tests of every package (real podman/buildah where present)
+	$(GO) test -count=1 ./...
+e2e: build ## end-to-end tests: bin/cirun against real Podman, MariaDB and Buildah
+	$(GO) test -count=1 -tags=$(TAGS),e2e -timeout 30m -v ./e2e/ 2>&1 | scripts/gotest-summary
+verify: ## gofmt, go vet, go mod tidy drift, import boundaries
+	scripts/verify.sh
+test: setup build verify unit e2e ## everything CI runs (set-up included)
+demo: setup build ## run `cirun test` on the bundled example stack
+	bin/cirun -f fixtures/example/compose.yaml test
+bench: setup build ## benchmarks vs podman-compose and raw podman, side by side
+	scripts/bench
+conformance: build ## OCI distribution-spec conformance of `cirun registry serve`
+	scripts/conformance.sh
+clean: ## remove build output
+	rm -rf bin dist

@@ -119,6 +119,11 @@ func (m *monitor) run(ctx context.Context) {
 			}
 		}
 		m.publish(healthState{Status: status})
+		if status == engine.HealthUnhealthy {
+			// Waiters fail on unhealthy (docker compose does); nothing in
+			// this process needs the container's health after that.
+			return
+		}
 		wait := next.Sub(m.clock.Now())
 		if status != engine.HealthHealthy && wait > m.fastPoll {
 			wait = m.fastPoll
