@@ -1,0 +1,184 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/cirun-dev/cirun/engine"
+	"github.com/cirun-dev/cirun/engine/fake"
+)
+
+// stack is db (healthcheck) <- app (service_healthy) <- tests (profile test).
+func stack(dbHealth string, testsCmd string) *types.Project {
+	retries := uint64(2)
+	iv := types.Duration(time.Second)
+	db := types.ServiceConfig{Name: "db"}
+	db.Image = "localhost/db"
+	db.Command = types.ShellCommand{"sleep", "300"}
+	db.HealthCheck = &types.HealthCheckConfig{Test: types.HealthCheckTest{"CMD-SHELL", dbHealth}, Interval: &iv, Retries: &retries}
+	db.Networks = map[string]*types.ServiceNetworkConfig{"default": nil}
+	app := types.ServiceConfig{Name: "app"}
+	app.Image = "localhost/app"
+	app.Command = types.ShellCommand{"sleep", "300"}
+	app.DependsOn = types.DependsOnConfig{"db": {Condition: types.ServiceConditionHealthy, Required: true}}
+	app.Networks = map[string]*types.ServiceNetworkConfig{"default": nil}
+	tests := types.ServiceConfig{Name: "tests", Profiles: []string{"test"}}
+	tests.Image = "localhost/app"
+	tests.Command = types.ShellCommand{"sh", "-c", testsCmd}
+	tests.DependsOn = types.DependsOnConfig{"app": {Condition: types.ServiceConditionStarted, Required: true}}
+	tests.Networks = map[string]*types.ServiceNetworkConfig{"default": nil}
+	return &types.Project{
+		Name:       "p",
+		WorkingDir: "/tmp",
+		Services:   types.Services{"db": db, "app": app, "tests": tests},
+		Networks:   types.Networks{"default": types.NetworkConfig{Name: "p_default"}},
+	}
+}
+
+func fakeRunner(t *testing.T) (*Runner, *fake.Engine, *bytes.Buffer) {
+	t.Helper()
+	eng := fake.New()
+	eng.AddImage("localhost/db", engine.Image{ID: "sha256:db"})
+	eng.AddImage("localhost/app", engine.Image{ID: "sha256:app"})
+	var out bytes.Buffer
+	r := New(eng, Options{Stdout: &out, FastPoll: time.Millisecond, Clock: newAutoClock()})
+	return r, eng, &out
+}
+
+func indexOf(calls []string, call string) int {
+	for i, c := range calls {
+		if c == call {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestUpStartsDependentAfterDependencyIsHealthy(t *testing.T) {
+	r, eng, _ := fakeRunner(t)
+	p := stack("exit 0", "exit 0")
+	if err := r.Up(context.Background(), p, UpOptions{Services: []string{"app"}, Detach: true, Wait: true}); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	calls := eng.Calls()
+	startDB, probeDB, createApp := indexOf(calls, "start p-db-1"), -1, indexOf(calls, "create p-app-1")
+	for i, c := range calls {
+		if strings.HasPrefix(c, "exec p-db-1") && probeDB < 0 {
+			probeDB = i
+		}
+	}
+	if startDB < 0 || probeDB < 0 || createApp < 0 || !(startDB < probeDB && probeDB < createApp) {
+		t.Errorf("want start db, probe db, then create app; calls:\n%s", strings.Join(calls, "\n"))
+	}
+	if indexOf(calls, "network create p_default") > startDB {
+		t.Errorf("network created after the first container started:\n%s", strings.Join(calls, "\n"))
+	}
+	c, err := eng.InspectContainer(context.Background(), "p-app-1")
+	if err != nil || c.Labels[engine.LabelProject] != "p" || c.Labels[engine.LabelService] != "app" || c.Labels[engine.LabelContainerNumber] != "1" || c.Labels[engine.LabelOneoff] != "False" {
+		t.Errorf("app labels = %v (%v)", c.Labels, err)
+	}
+}
+
+func TestUpUnhealthyDependencyStopsDependents(t *testing.T) {
+	r, eng, _ := fakeRunner(t)
+	p := stack("exit 1", "exit 0")
+	err := r.Up(context.Background(), p, UpOptions{Services: []string{"app"}, Detach: true})
+	var se *ServiceError
+	if !errors.As(err, &se) || se.Container != "p-db-1" || se.Reason != "is unhealthy" || !se.Dependency {
+		t.Fatalf("up = %v, want dependency failed: p-db-1 is unhealthy", err)
+	}
+	if !strings.Contains(err.Error(), "dependency failed to start: container p-db-1 is unhealthy") {
+		t.Errorf("message = %q", err)
+	}
+	if indexOf(eng.Calls(), "create p-app-1") >= 0 {
+		t.Errorf("app was created although db is unhealthy")
+	}
+}
+
+func TestUpSecondRunKeepsUnchangedContainers(t *testing.T) {
+	r, eng, _ := fakeRunner(t)
+	p := stack("exit 0", "exit 0")
+	ctx := context.Background()
+	if err := r.Up(ctx, p, UpOptions{Services: []string{"app"}, Detach: true}); err != nil {
+		t.Fatal(err)
+	}
+	eng.ResetCalls()
+	if err := r.Up(ctx, p, UpOptions{Services: []string{"app"}, Detach: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range eng.Calls() {
+		if strings.HasPrefix(c, "create ") || strings.HasPrefix(c, "remove ") || strings.HasPrefix(c, "start ") {
+			t.Errorf("second up on an unchanged stack did %q", c)
+		}
+	}
+	// A changed service is recreated.
+	db := p.Services["db"]
+	db.Environment = types.MappingWithEquals{"X": strPtr("1")}
+	p.Services["db"] = db
+	eng.ResetCalls()
+	if err := r.Up(ctx, p, UpOptions{Services: []string{"app"}, Detach: true}); err != nil {
+		t.Fatal(err)
+	}
+	if indexOf(eng.Calls(), "remove p-db-1") < 0 || indexOf(eng.Calls(), "create p-db-1") < 0 {
+		t.Errorf("changed db not recreated:\n%s", strings.Join(eng.Calls(), "\n"))
+	}
+}
+
+func strPtr(s string) *string { return &s }
+
+func TestTestReturnsTheTestsExitCodeAndTearsDown(t *testing.T) {
+	r, eng, out := fakeRunner(t)
+	p := stack("exit 0", "exit 3")
+	err := r.Test(context.Background(), p, TestOptions{})
+	if code, ok := IsExit(err); !ok || code != 3 {
+		t.Fatalf("test = %v, want exit code 3", err)
+	}
+	if !strings.Contains(out.String(), "tests-1 exited with code 3") {
+		t.Errorf("stdout lacks the exit line:\n%s", out)
+	}
+	if !strings.Contains(out.String(), "---- p-db-1") {
+		t.Errorf("stdout lacks the logs of db after a failure:\n%s", out)
+	}
+	cs, _ := eng.ListContainers(context.Background(), engine.ProjectFilter("p"))
+	ns, _ := eng.ListNetworks(context.Background(), engine.ProjectFilter("p"))
+	if len(cs) != 0 || len(ns) != 0 {
+		t.Errorf("left after test: %d containers, %d networks", len(cs), len(ns))
+	}
+}
+
+func TestTestPasses(t *testing.T) {
+	r, _, out := fakeRunner(t)
+	p := stack("exit 0", "echo all good")
+	if err := r.Test(context.Background(), p, TestOptions{}); err != nil {
+		t.Fatalf("test = %v", err)
+	}
+	if !strings.Contains(out.String(), "tests-1  | all good") {
+		t.Errorf("test output not prefixed like docker compose:\n%s", out)
+	}
+}
+
+func TestInterruptedUpRemovesWhatItCreated(t *testing.T) {
+	r, eng, _ := fakeRunner(t)
+	p := stack("exit 1", "exit 0") // db never healthy: up blocks until interrupted
+	db := p.Services["db"]
+	retries := uint64(1_000_000)
+	db.HealthCheck.Retries = &retries
+	p.Services["db"] = db
+	ctx, cancel := context.WithCancel(context.Background())
+	eng.OnExec = func(engine.Container, []string) int { cancel(); return 1 }
+	err := r.Up(ctx, p, UpOptions{Services: []string{"app"}, Detach: true})
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("up = %v, want ErrInterrupted", err)
+	}
+	cs, _ := eng.ListContainers(context.Background(), engine.ProjectFilter("p"))
+	ns, _ := eng.ListNetworks(context.Background(), engine.ProjectFilter("p"))
+	if len(cs) != 0 || len(ns) != 0 {
+		t.Errorf("left after interrupt: %d containers, %d networks", len(cs), len(ns))
+	}
+}
