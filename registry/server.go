@@ -20,9 +20,9 @@ import (
 
 	"github.com/distribution/distribution/v3/configuration"
 	"github.com/distribution/distribution/v3/registry/handlers"
-
-	// The filesystem storage driver registers itself with the driver factory.
-	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
+	"github.com/distribution/distribution/v3/registry/storage"
+	// The filesystem driver also registers itself with distribution's driver factory.
+	"github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
 )
 
 // DefaultAddr is the address the registry listens on when Config.Addr is empty.
@@ -108,6 +108,13 @@ func New(cfg Config) (*Server, error) {
 		lock.unlock()
 		return nil, err
 	}
+	ns, err := storage.NewRegistry(withLogger(context.Background(), logs.entry),
+		filesystem.New(filesystem.DriverParameters{RootDirectory: root, MaxThreads: 100}))
+	if err != nil {
+		_ = app.Shutdown()
+		lock.unlock()
+		return nil, fmt.Errorf("opening registry storage: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		_ = app.Shutdown()
@@ -116,7 +123,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, app: app, ln: ln, lock: lock}
 	s.srv = &http.Server{
-		Handler:           accessLog(cfg.Log, cfg.Quiet, withRequestLogger(app, logs.entry)),
+		Handler:           accessLog(cfg.Log, cfg.Quiet, withRequestLogger(newReferrers(app, ns), logs.entry)),
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          log.New(cfg.Log, "registry: ", 0),
 	}
@@ -220,6 +227,10 @@ storage:
     disable: true
 http:
   secret: %q
+validation:
+  manifests:
+    urls:
+      allow: ["^https?://"]
 catalog:
   maxentries: 1000
 tags:
