@@ -2,7 +2,10 @@ package imagebuild
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -64,3 +67,41 @@ type Result struct {
 	Duration  time.Duration
 	Size      int64
 }
+
+// ErrUnsupported is wrapped by errors for `build:` keys a Builder does not
+// implement; the message names the service and the compose key.
+var ErrUnsupported = errors.New("not supported")
+
+// StepError is a build that failed in one Dockerfile instruction.
+type StepError struct {
+	Service     string
+	Step        int    // step number as shown in progress lines (#N)
+	Instruction string // e.g. "RUN make test"
+	File        string // Dockerfile path, or "dockerfile_inline"
+	Line        int    // 1-based line of the instruction; 0 if unknown
+	Output      []string
+	Err         error
+}
+
+// Error names the step, where it is in the Dockerfile and what it printed last.
+func (e *StepError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "building %s: step #%d %s", e.Service, e.Step, e.Instruction)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, " (%s:%d)", e.File, e.Line)
+	} else if e.File != "" {
+		fmt.Fprintf(&b, " (%s)", e.File)
+	}
+	fmt.Fprintf(&b, " failed: %v", e.Err)
+	if len(e.Output) > 0 {
+		b.WriteString("\nlast output:")
+		for _, l := range e.Output {
+			b.WriteString("\n  | ")
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying build error.
+func (e *StepError) Unwrap() error { return e.Err }

@@ -1,0 +1,225 @@
+package buildah
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+
+	libbuildah "github.com/containers/buildah"
+	"github.com/containers/buildah/define"
+	"github.com/containers/buildah/imagebuildah"
+	"github.com/containers/buildah/pkg/parse"
+	"github.com/containers/common/libnetwork/network"
+	nettypes "github.com/containers/common/libnetwork/types"
+	"github.com/containers/common/pkg/config"
+	"github.com/containers/storage"
+	"github.com/containers/storage/pkg/unshare"
+
+	"github.com/cirun-dev/cirun/imagebuild"
+)
+
+// Reexec must be the first call in main: `if buildah.Reexec() { return }`.
+// It returns true when this process was started by buildah as a helper (to
+// copy layers and the like) and has done its work. For a non-root user it
+// also re-executes the program in a user namespace, as podman and buildah do.
+func Reexec() bool {
+	if libbuildah.InitReexec() {
+		return true
+	}
+	if os.Geteuid() != 0 {
+		unshare.MaybeReexecUsingUserNamespace(false)
+	}
+	return false
+}
+
+// Options configure a Builder.
+type Options struct {
+	// GraphRoot, RunRoot and GraphDriver select the containers-storage
+	// store. All empty (the default) means the current user's default
+	// store, the one Podman uses, so Podman sees built images at once.
+	GraphRoot   string
+	RunRoot     string
+	GraphDriver string
+	// Runtime is the OCI runtime for RUN steps. Empty picks runc from PATH
+	// when installed (crun fails on hosts with hybrid cgroups), else the
+	// containers.conf default.
+	Runtime string
+	// Logf receives debug messages; nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// Builder builds images with the Buildah library on one store. It is safe
+// for concurrent use; Close it when done.
+type Builder struct {
+	store     storage.Store
+	logf      func(format string, args ...any)
+	runtime   string
+	isolation define.Isolation
+	ulimits   []string
+	shmSize   string
+	network   nettypes.ContainerNetwork
+
+	mu     sync.RWMutex // Build holds it for reading, Close for writing
+	closed bool
+}
+
+// New opens the store and prepares build settings.
+func New(opts Options) (*Builder, error) {
+	logf := opts.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	start := time.Now()
+	storeOpts, err := storage.DefaultStoreOptionsAutoDetectUID()
+	if err != nil {
+		return nil, fmt.Errorf("reading containers-storage defaults: %w", err)
+	}
+	if opts.GraphRoot != "" {
+		storeOpts.GraphRoot = opts.GraphRoot
+	}
+	if opts.RunRoot != "" {
+		storeOpts.RunRoot = opts.RunRoot
+	}
+	if opts.GraphDriver != "" {
+		storeOpts.GraphDriverName = opts.GraphDriver
+	}
+	store, err := storage.GetStore(storeOpts)
+	if err != nil {
+		return nil, fmt.Errorf("opening image store %s: %w", storeOpts.GraphRoot, err)
+	}
+	logf("opened store %s (run root %s, driver %s) in %s", store.GraphRoot(), store.RunRoot(), store.GraphDriverName(), time.Since(start))
+
+	isolation, err := parse.IsolationOption("")
+	if err != nil {
+		store.Shutdown(false) //nolint:errcheck // already failing
+		return nil, fmt.Errorf("choosing build isolation: %w", err)
+	}
+	conf, err := config.Default()
+	if err != nil {
+		store.Shutdown(false) //nolint:errcheck // already failing
+		return nil, fmt.Errorf("reading containers.conf: %w", err)
+	}
+	runtime := opts.Runtime
+	if runtime == "" {
+		if path, err := exec.LookPath("runc"); err == nil {
+			runtime = path
+		}
+	}
+	ulimits, err := clampUlimits(conf.Containers.DefaultUlimits.Get())
+	if err != nil {
+		store.Shutdown(false) //nolint:errcheck // already failing
+		return nil, fmt.Errorf("reading default ulimits: %w", err)
+	}
+	netInt, err := networkInterface(store, conf)
+	if err != nil {
+		store.Shutdown(false) //nolint:errcheck // already failing
+		return nil, fmt.Errorf("setting up the network backend for RUN steps: %w", err)
+	}
+	return &Builder{
+		store:     store,
+		logf:      logf,
+		runtime:   runtime,
+		isolation: isolation,
+		ulimits:   ulimits,
+		shmSize:   conf.Containers.ShmSize,
+		network:   netInt,
+	}, nil
+}
+
+// networkInterface sets up the network backend RUN steps use, once for all
+// builds. Left to itself, containers/common picks CNI for any store that
+// has images but no "defaultNetworkBackend" file (a store other than
+// Podman's), and RUN then fails where no CNI plugins are installed. Such a
+// store gets netavark when it is installed; a store Podman has used keeps
+// Podman's choice.
+func networkInterface(store storage.Store, conf *config.Config) (nettypes.ContainerNetwork, error) {
+	c := *conf
+	if c.Network.NetworkBackend == "" {
+		_, err := os.Stat(filepath.Join(store.GraphRoot(), "defaultNetworkBackend"))
+		if _, lookErr := c.FindHelperBinary("netavark", false); errors.Is(err, fs.ErrNotExist) && lookErr == nil {
+			c.Network.NetworkBackend = string(nettypes.Netavark)
+		}
+	}
+	_, netInt, err := network.NetworkBackend(store, &c, false)
+	return netInt, err
+}
+
+// Close shuts the store down. It fails if a build is still running. Layers
+// mounted by others (Podman's running containers share the store) are left
+// alone; the builder's own build containers are gone by then.
+func (b *Builder) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	mounted, err := b.store.Shutdown(false)
+	if errors.Is(err, storage.ErrLayerUsedByContainer) {
+		b.logf("store shut down; %d layers stay mounted by other users", len(mounted))
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("shutting down image store: %w", err)
+	}
+	return nil
+}
+
+// Build builds one image and tags it with every req.Tags.
+func (b *Builder) Build(ctx context.Context, req imagebuild.Request) (imagebuild.Result, error) {
+	start := time.Now()
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return imagebuild.Result{}, fmt.Errorf("building %s: builder is closed", req.Service)
+	}
+	if err := checkSupported(req); err != nil {
+		return imagebuild.Result{}, err
+	}
+	df, err := resolveDockerfile(req)
+	if err != nil {
+		return imagebuild.Result{}, err
+	}
+	defer df.cleanup()
+
+	p := newProgress(req.Service, req.ProgressMode, req.Progress, df.display, df.instrs)
+	out, errOut := p.writer(), p.writer()
+	opts := b.buildOptions(req, p, out, errOut)
+	// With an ID file buildah neither prints "--> <id>" after each step nor
+	// the final ID on the output stream, which would read as step output.
+	iid, err := os.CreateTemp("", "cirun-iid-*")
+	if err != nil {
+		return imagebuild.Result{}, fmt.Errorf("building %s: %w", req.Service, err)
+	}
+	iid.Close()
+	defer os.Remove(iid.Name())
+	opts.IIDFile = iid.Name()
+	id, _, err := imagebuildah.BuildDockerfiles(ctx, b.store, opts, df.path)
+	out.(*lineWriter).flush()
+	errOut.(*lineWriter).flush()
+	if err != nil {
+		return imagebuild.Result{}, p.fail(err)
+	}
+	p.done()
+
+	res := imagebuild.Result{ImageID: id}
+	res.Steps, res.CacheHits = p.counts()
+	if size, err := b.store.ImageSize(id); err == nil {
+		res.Size = size
+	} else {
+		b.logf("%s: size of image %s: %v", req.Service, id, err)
+	}
+	res.Duration = time.Since(start)
+	name := ""
+	if len(req.Tags) > 0 {
+		name = normalizeName(req.Tags[0])
+	}
+	p.summary(name, res)
+	return res, nil
+}

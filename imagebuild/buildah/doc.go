@@ -1,0 +1,16 @@
+// Package buildah implements imagebuild.Builder with the Buildah library
+// (imagebuildah.BuildDockerfiles), in process, on the containers-storage
+// store that Podman uses, so built images are visible to Podman at once.
+//
+// It is the only package of cirun that imports buildah, containers/storage
+// and containers/image. A program using it must call Reexec first thing in
+// main (buildah's layer copies re-execute the binary).
+//
+// Builds use the layer cache (one cached image per step, as `buildah bud
+// --layers`), write Docker-format images (so HEALTHCHECK, SHELL and ONBUILD
+// survive) and report one progress line per step, saying whether the step
+// came from the cache or how long it took. Per-step cache hits are learned
+// from buildah's own build log: it prints "--> Using cache <id>" to its
+// output stream after the step line whenever a step is satisfied from the
+// cache (see progress.go).
+package buildah
