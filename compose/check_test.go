@@ -1,0 +1,192 @@
+package compose
+
+import (
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+func TestSupportedKeysAccepted(t *testing.T) {
+	p, warn := mustLoad(t, Options{Files: []string{testdata(t, "supported", "compose.yaml")}})
+	if got, want := ServiceNames(p), []string{"app", "db", "migrate", "side", "worker"}; !slices.Equal(got, want) {
+		t.Errorf("services = %v, want %v", got, want)
+	}
+	if warn != "" {
+		t.Errorf("warnings: %q", warn)
+	}
+	if p.Services["app"].Extensions["x-cirun-note"] != "kept" {
+		t.Errorf("x-cirun-note not kept: %v", p.Services["app"].Extensions)
+	}
+	if p.Extensions["x-top"] == nil {
+		t.Errorf("x-top not kept: %v", p.Extensions)
+	}
+	if p.Services["worker"].Image != "localhost/app" {
+		t.Errorf("extends not resolved: %+v", p.Services["worker"])
+	}
+	if got := p.Networks["back"].Name; got != "everything-back-net" {
+		t.Errorf("network name = %q", got)
+	}
+}
+
+// TestCompileGoDefaultsAccepted loads the smallest files in every syntax
+// compose-go expands with defaults of its own (default network, build
+// dockerfile, depends_on condition, port mode, bind options...): Check must
+// not mistake those for keys the user wrote.
+func TestComposeGoDefaultsAccepted(t *testing.T) {
+	for _, yaml := range []string{
+		"services: {app: {image: a}}",
+		"services: {app: {build: .}}",
+		"services: {app: {image: a, depends_on: [db], links: []}, db: {image: b}}",
+		"services: {app: {image: a, ports: ['80', '127.0.0.1:8080-8081:80-81/udp']}}",
+		"services: {app: {image: a, volumes: ['./x:/x', '/anon', 'named:/n:ro', './y:/y:rw'], tmpfs: /t}}\nvolumes: {named: {}}",
+		"services: {app: {image: a, env_file: [absent.env], environment: [A]}}",
+		"services: {app: {image: a, pull_policy: if_not_present}}",
+		"services: {app: {image: a, networks: {default: {}}}}",
+		"services: {app: {image: a, network_mode: host}}",
+		"services: {app: {image: a, healthcheck: {test: 'true'}}}",
+		"services: {app: {image: a, ulimits: {nofile: 5}}}",
+	} {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "compose.yaml")
+		writeFile(t, file, yaml)
+		writeFile(t, filepath.Join(dir, "absent.env"), "A=1\n")
+		if _, _, err := loadT(t, Options{Files: []string{file}}); err != nil {
+			t.Errorf("%s: %v", yaml, err)
+		}
+	}
+}
+
+func TestUnsupportedKeys(t *testing.T) {
+	tests := []struct {
+		yaml string
+		path string // the path in the error; "" when the message is only MsgUnsupported
+		msg  string // the message, when not MsgUnsupported
+	}{
+		{"services: {app: {image: a, secrets: [s]}}\nsecrets: {s: {file: ./s}}", "services.app.secrets", ""},
+		{"services: {app: {image: a, configs: [c]}}\nconfigs: {c: {file: ./c}}", "services.app.configs", ""},
+		{"services: {app: {image: a, links: [db]}, db: {image: b}}", "services.app.links", ""},
+		{"services: {app: {image: a, external_links: [other]}}", "services.app.external_links", ""},
+		{"services: {app: {image: a, ipc: host}}", "services.app.ipc", ""},
+		{"services: {app: {image: a, pid: host}}", "services.app.pid", ""},
+		{"services: {app: {image: a, cgroup: host}}", "services.app.cgroup", ""},
+		{"services: {app: {image: a, cgroup_parent: x}}", "services.app.cgroup_parent", ""},
+		{"services: {app: {image: a, volumes_from: [db]}, db: {image: b}}", "services.app.volumes_from", ""},
+		{"services: {app: {image: a, network_mode: 'service:db'}, db: {image: b}}", "services.app.network_mode",
+			`"service:db" not supported by cirun yet (supported: none, host)`},
+		{"services: {app: {image: a, network_mode: 'container:x'}}", "services.app.network_mode",
+			`"container:x" not supported by cirun yet (supported: none, host)`},
+		{"services: {app: {build: {context: ., cache_from: [x]}}}", "services.app.build.cache_from", ""},
+		{"services: {app: {build: {context: ., cache_to: [x]}}}", "services.app.build.cache_to", ""},
+		{"services: {app: {build: {context: ., secrets: [s]}}}\nsecrets: {s: {file: ./s}}", "services.app.build.secrets", ""},
+		{"services: {app: {build: {context: ., ssh: [default]}}}", "services.app.build.ssh", ""},
+		{"services: {app: {build: {context: ., additional_contexts: {x: ./x}}}}", "services.app.build.additional_contexts", ""},
+		{"services: {app: {build: {context: ., platforms: [linux/amd64]}}}", "services.app.build.platforms", ""},
+		{"services: {app: {image: a, develop: {watch: [{path: ., action: rebuild}]}}}", "services.app.develop", ""},
+		{"services: {app: {image: a, post_start: [{command: x}]}}", "services.app.post_start", ""},
+		{"services: {app: {image: a, pre_stop: [{command: x}]}}", "services.app.pre_stop", ""},
+		{"services: {app: {image: a, logging: {driver: json-file}}}", "services.app.logging", ""},
+		{"services: {app: {image: a, mem_limit: 1g}}", "services.app.mem_limit", ""},
+		{"services: {app: {image: a, deploy: {mode: global}}}", "services.app.deploy.mode", ""},
+		{"services: {app: {image: a, deploy: {resources: {reservations: {cpus: '1'}}}}}", "services.app.deploy.resources.reservations.cpus", ""},
+		{"services: {app: {image: a, healthcheck: {test: 'true', x-extra: 1}}}", "", ""}, // extensions are fine
+		{"services: {app: {image: a, networks: {n: {priority: 5}}}}\nnetworks: {n: {}}", "services.app.networks.n.priority", ""},
+		{"services: {app: {image: a, volumes: ['./x:/x:z']}}", "services.app.volumes[0].bind.selinux", ""},
+		{"services: {app: {image: a, volumes: [{type: bind, source: ., target: /x, bind: {propagation: shared}}]}}", "services.app.volumes[0].bind.propagation", ""},
+		{"services: {app: {image: a, volumes: [{type: npipe, source: x, target: /x}]}}", "services.app.volumes[0].type",
+			`"npipe" not supported by cirun yet (supported: bind, volume, tmpfs)`},
+		{"services: {app: {image: a, volumes: [{type: tmpfs, target: /x, tmpfs: {size: 1m}}]}}", "services.app.volumes[0].tmpfs", ""},
+		{"services: {app: {image: a, networks: [n]}}\nnetworks: {n: {driver: overlay}}", "networks.n.driver",
+			`"overlay" not supported by cirun yet (supported: bridge)`},
+		{"services: {app: {image: a, networks: [n]}}\nnetworks: {n: {attachable: true}}", "networks.n.attachable", ""},
+		{"services: {app: {image: a, networks: [n]}}\nnetworks: {n: {ipam: {driver: x}}}", "networks.n.ipam.driver", ""},
+		{"services: {app: {image: a, volumes: ['vol:/v']}}\nvolumes: {vol: {driver: nfs}}", "volumes.vol.driver",
+			`"nfs" not supported by cirun yet (supported: local)`},
+		{"services: {app: {image: a, gpus: all}}", "services.app.gpus", ""},
+		{"services: {app: {image: a, runtime: runc}}", "services.app.runtime", ""},
+		{"services: {app: {image: a, annotations: {a: b}}}", "services.app.annotations", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "compose.yaml")
+			writeFile(t, file, tt.yaml)
+			_, _, err := loadT(t, Options{Files: []string{file}})
+			if tt.path == "" {
+				if err != nil {
+					t.Fatalf("%s: %v", tt.yaml, err)
+				}
+				return
+			}
+			msg := tt.msg
+			if msg == "" {
+				msg = MsgUnsupported
+			}
+			want := file + ": " + tt.path + ": " + msg
+			if err == nil || err.Error() != want {
+				t.Fatalf("%s\nerr = %v\nwant  %s", tt.yaml, err, want)
+			}
+		})
+	}
+}
+
+// TestCheckTopLevel calls Check on projects Load would not produce (Load
+// drops top-level elements no service uses before checking).
+func TestCheckTopLevel(t *testing.T) {
+	file := testdata(t, "err_unsupported", "compose.yaml")
+	base := func() *types.Project {
+		return &types.Project{
+			Name:         "p",
+			ComposeFiles: []string{file},
+			Services:     types.Services{"app": {Name: "app", ContainerSpec: types.ContainerSpec{Image: "a"}}},
+		}
+	}
+	tests := []struct {
+		name   string
+		modify func(p *types.Project)
+		want   string
+	}{
+		{"secrets", func(p *types.Project) { p.Secrets = types.Secrets{"s": {File: "x"}} }, "secrets"},
+		{"configs", func(p *types.Project) { p.Configs = types.Configs{"c": {File: "x"}} }, "configs"},
+		{"models", func(p *types.Project) { p.Models = types.Models{"m": {Model: "x"}} }, "models"},
+		{"jobs", func(p *types.Project) {
+			p.Jobs = types.Jobs{"j": {Name: "j", ContainerSpec: types.ContainerSpec{Image: "a"}}}
+		}, "jobs"},
+		{"extensions are kept", func(p *types.Project) { p.Extensions = types.Extensions{"x-a": 1} }, ""},
+		{"disabled services are not checked", func(p *types.Project) {
+			p.DisabledServices = types.Services{"d": {Name: "d", ContainerSpec: types.ContainerSpec{Ipc: "host"}}}
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := base()
+			tt.modify(p)
+			err := Check(p)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v (%T)", err, err)
+			}
+			want := file + ": " + tt.want + ": " + MsgUnsupported
+			if err.Error() != want {
+				t.Errorf("err = %v\nwant  %s", err, want)
+			}
+		})
+	}
+}
+
+func TestCheckNamesStdin(t *testing.T) {
+	_, _, err := loadT(t, Options{Files: []string{"-"}, Stdin: strings.NewReader("services: {app: {image: a, ipc: host}}")})
+	want := StdinName + ": services.app.ipc: " + MsgUnsupported
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %s", err, want)
+	}
+}

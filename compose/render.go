@@ -1,0 +1,37 @@
+package compose
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// Render returns p as `docker compose config` prints it: format is "yaml"
+// (the default when empty) or "json"; env_file entries are dropped (their
+// variables are in environment) and every $ is escaped as $$, so the output
+// loads again to the same project.
+func Render(p *types.Project, format string) ([]byte, error) {
+	out := *p
+	out.Services = types.Services{}
+	for name, s := range p.Services {
+		s.EnvFiles = nil
+		out.Services[name] = s
+	}
+	var (
+		b   []byte
+		err error
+	)
+	switch format {
+	case "", "yaml":
+		b, err = out.MarshalYAML()
+	case "json":
+		b, err = out.MarshalJSON() // no final newline, as docker compose
+	default:
+		return nil, fmt.Errorf("unsupported format %q (yaml or json)", format)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rendering project %s as %s: %w", p.Name, format, err)
+	}
+	return bytes.ReplaceAll(b, []byte("$"), []byte("$$")), nil
+}
