@@ -1,0 +1,454 @@
+package podman
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cirun-dev/cirun/engine"
+	"github.com/containers/podman/v4/libpod/define"
+	"github.com/containers/podman/v4/pkg/api/handlers"
+	"github.com/containers/podman/v4/pkg/bindings"
+	"github.com/containers/podman/v4/pkg/bindings/containers"
+	"github.com/containers/podman/v4/pkg/domain/entities"
+	dockertypes "github.com/docker/docker/api/types"
+)
+
+// waitInterval is how often the service polls a waited-for container's
+// state (Podman's default is 250 ms, which adds up to that to every run).
+const waitInterval = "50ms"
+
+// createdPoll is how often WaitContainer looks whether a created container
+// has been started.
+const createdPoll = 50 * time.Millisecond
+
+// CreateContainer creates a container from spec (see toSpecgen for the
+// translation). A taken name gives ErrConflict, a missing image or network
+// ErrNotFound.
+func (e *Engine) CreateContainer(ctx context.Context, spec *engine.ContainerSpec) (string, error) {
+	s, err := toSpecgen(spec)
+	if err != nil {
+		name := ""
+		if spec != nil {
+			name = spec.Name
+		}
+		return "", fmt.Errorf("creating container %s: %w", name, err)
+	}
+	resp, err := containers.CreateWithSpec(e.ctx(ctx), s, nil)
+	if err != nil {
+		return "", fmt.Errorf("creating container %s: %w", spec.Name, mapErr(err, nil))
+	}
+	return resp.ID, nil
+}
+
+// StartContainer starts a created or stopped container.
+func (e *Engine) StartContainer(ctx context.Context, id string) error {
+	if err := containers.Start(e.ctx(ctx), id, nil); err != nil {
+		return fmt.Errorf("starting container %s: %w", id, mapErr(err, nil))
+	}
+	return nil
+}
+
+// StopContainer sends the container's stop signal and SIGKILL after
+// timeout (0: at once; negative: the container's own stop timeout).
+func (e *Engine) StopContainer(ctx context.Context, id string, timeout time.Duration) error {
+	opts := new(containers.StopOptions)
+	if timeout >= 0 {
+		opts.WithTimeout(seconds(timeout))
+	}
+	if err := containers.Stop(e.ctx(ctx), id, opts); err != nil {
+		return fmt.Errorf("stopping container %s: %w", id, mapErr(err, nil))
+	}
+	return nil
+}
+
+// KillContainer sends signal (a name like "SIGTERM"/"TERM" or a number;
+// "" means SIGKILL). ErrNotRunning if the container is not running.
+func (e *Engine) KillContainer(ctx context.Context, id string, sig string) error {
+	if sig == "" {
+		sig = "SIGKILL"
+	}
+	if _, err := signalNumber(sig); err != nil {
+		return fmt.Errorf("killing container %s: %w", id, err)
+	}
+	if err := containers.Kill(e.ctx(ctx), id, new(containers.KillOptions).WithSignal(sig)); err != nil {
+		return fmt.Errorf("killing container %s: %w", id, mapErr(err, engine.ErrNotRunning))
+	}
+	return nil
+}
+
+// PauseContainer freezes a running container.
+func (e *Engine) PauseContainer(ctx context.Context, id string) error {
+	if err := containers.Pause(e.ctx(ctx), id, nil); err != nil {
+		return fmt.Errorf("pausing container %s: %w", id, mapErr(err, engine.ErrNotRunning))
+	}
+	return nil
+}
+
+// UnpauseContainer thaws a paused container.
+func (e *Engine) UnpauseContainer(ctx context.Context, id string) error {
+	if err := containers.Unpause(e.ctx(ctx), id, nil); err != nil {
+		return fmt.Errorf("unpausing container %s: %w", id, mapErr(err, nil))
+	}
+	return nil
+}
+
+// RemoveContainer removes a container; ErrConflict if it runs and
+// opts.Force is false.
+func (e *Engine) RemoveContainer(ctx context.Context, id string, opts engine.RemoveOptions) error {
+	o := new(containers.RemoveOptions).WithForce(opts.Force).WithVolumes(opts.Volumes)
+	if opts.Force {
+		o.WithTimeout(seconds(opts.Timeout))
+	}
+	reports, err := containers.Remove(e.ctx(ctx), id, o)
+	if err != nil {
+		return fmt.Errorf("removing container %s: %w", id, mapErr(err, nil))
+	}
+	for _, r := range reports {
+		if r != nil && r.Err != nil {
+			return fmt.Errorf("removing container %s: %w", id, mapErr(r.Err, nil))
+		}
+	}
+	return nil
+}
+
+// ListContainers lists containers carrying every label in f.Labels
+// (running ones only unless f.All), sorted by name. Listed containers have
+// Health parsed from Podman's status but no Healthcheck: inspect for that.
+func (e *Engine) ListContainers(ctx context.Context, f engine.Filter) ([]engine.Container, error) {
+	opts := new(containers.ListOptions).WithAll(f.All)
+	if lf := labelFilters(f.Labels); len(lf) > 0 {
+		opts.WithFilters(map[string][]string{"label": lf})
+	}
+	list, err := containers.List(e.ctx(ctx), opts)
+	if err != nil {
+		return nil, fmt.Errorf("listing containers: %w", mapErr(err, nil))
+	}
+	out := make([]engine.Container, 0, len(list))
+	for _, c := range list {
+		if !matchLabels(c.Labels, f.Labels) {
+			continue
+		}
+		out = append(out, fromList(c))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// labelFilters renders labels as Podman's label filters.
+func labelFilters(labels map[string]string) []string {
+	var out []string
+	for k, v := range labels {
+		if v == "" {
+			out = append(out, k)
+		} else {
+			out = append(out, k+"="+v)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// matchLabels reports whether have carries every label in want ("" matches
+// any value). Podman filters server-side; this double-checks the AND.
+func matchLabels(have, want map[string]string) bool {
+	for k, v := range want {
+		got, ok := have[k]
+		if !ok || (v != "" && got != v) {
+			return false
+		}
+	}
+	return true
+}
+
+func fromList(c entities.ListContainer) engine.Container {
+	out := engine.Container{
+		ID:       c.ID,
+		Image:    c.Image,
+		ImageID:  c.ImageID,
+		Labels:   c.Labels,
+		State:    state(c.State),
+		ExitCode: int(c.ExitCode),
+		Created:  c.Created,
+		Networks: append([]string(nil), c.Networks...),
+		Command:  c.Command,
+	}
+	if len(c.Names) > 0 {
+		out.Name = c.Names[0]
+	}
+	if c.StartedAt > 0 {
+		out.StartedAt = time.Unix(c.StartedAt, 0)
+	}
+	if c.ExitedAt > 0 && out.Exited() {
+		out.FinishedAt = time.Unix(c.ExitedAt, 0)
+	}
+	for _, h := range []string{engine.HealthHealthy, engine.HealthUnhealthy, engine.HealthStarting} {
+		if strings.Contains(c.Status, "("+h+")") {
+			out.Health = h
+		}
+	}
+	for _, p := range c.Ports {
+		for i := uint16(0); i < max(p.Range, 1); i++ {
+			out.Ports = append(out.Ports, engine.PortMapping{
+				HostIP: p.HostIP, HostPort: p.HostPort + i, ContainerPort: p.ContainerPort + i, Protocol: p.Protocol,
+			})
+		}
+	}
+	sort.Strings(out.Networks)
+	return out
+}
+
+// state maps Podman's state names to engine's.
+func state(s string) string {
+	switch s {
+	case "configured", "initialized", "created":
+		return engine.StateCreated
+	case "stopping":
+		return engine.StateRunning
+	}
+	return s
+}
+
+// InspectContainer returns a container's state; ErrNotFound if missing.
+func (e *Engine) InspectContainer(ctx context.Context, id string) (engine.Container, error) {
+	d, err := containers.Inspect(e.ctx(ctx), id, new(containers.InspectOptions).WithSize(false))
+	if err != nil {
+		return engine.Container{}, fmt.Errorf("inspecting container %s: %w", id, mapErr(err, nil))
+	}
+	return fromInspect(d), nil
+}
+
+func fromInspect(d *define.InspectContainerData) engine.Container {
+	c := engine.Container{
+		ID:      d.ID,
+		Name:    d.Name,
+		Image:   d.ImageName,
+		ImageID: d.Image,
+		Created: d.Created,
+	}
+	if d.Path != "" {
+		c.Command = append([]string{d.Path}, d.Args...)
+	}
+	if d.Config != nil {
+		c.Labels = d.Config.Labels
+		c.Healthcheck = fromHealthConfig(d.Config.Healthcheck, d.Config.Labels)
+	}
+	if c.Labels == nil {
+		c.Labels = map[string]string{}
+	}
+	if st := d.State; st != nil {
+		c.State = state(st.Status)
+		c.ExitCode = int(st.ExitCode)
+		c.StartedAt = st.StartedAt
+		c.FinishedAt = st.FinishedAt
+		if c.Healthcheck != nil {
+			c.Health = st.Health.Status
+			if c.Health == "" {
+				c.Health = engine.HealthStarting
+			}
+		}
+	}
+	if ns := d.NetworkSettings; ns != nil {
+		for name := range ns.Networks {
+			c.Networks = append(c.Networks, name)
+		}
+		sort.Strings(c.Networks)
+		for key, binds := range ns.Ports {
+			portStr, proto, _ := strings.Cut(key, "/")
+			cport, err := strconv.ParseUint(portStr, 10, 16)
+			if err != nil {
+				continue
+			}
+			for _, b := range binds {
+				hport, _ := strconv.ParseUint(b.HostPort, 10, 16)
+				c.Ports = append(c.Ports, engine.PortMapping{
+					HostIP: b.HostIP, HostPort: uint16(hport), ContainerPort: uint16(cport), Protocol: proto,
+				})
+			}
+		}
+		sort.Slice(c.Ports, func(i, j int) bool { return c.Ports[i].ContainerPort < c.Ports[j].ContainerPort })
+	}
+	return c
+}
+
+// WaitContainer blocks until the container has exited (it may not have been
+// started yet) and returns its exit code. It waits for the "exited" and
+// "stopped" conditions: Podman 4.3 reports 0 for "removed" whatever the
+// container exited with.
+func (e *Engine) WaitContainer(ctx context.Context, id string) (int, error) {
+	// Podman takes a never-started container for an exited one and answers
+	// at once with exit code 0: wait for the start by polling first.
+	for {
+		c, err := e.InspectContainer(ctx, id)
+		if err != nil {
+			return -1, fmt.Errorf("waiting for container %s: %w", id, errors.Unwrap(err))
+		}
+		if c.State != engine.StateCreated || !c.StartedAt.IsZero() {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return -1, fmt.Errorf("waiting for container %s: %w", id, ctx.Err())
+		case <-time.After(createdPoll):
+		}
+	}
+	opts := new(containers.WaitOptions).
+		WithConditions([]string{string(define.ContainerStateExited.String()), define.ContainerStateStopped.String()}).
+		WithInterval(waitInterval)
+	code, err := containers.Wait(e.ctx(ctx), id, opts)
+	if err != nil {
+		if ctx.Err() != nil {
+			return -1, fmt.Errorf("waiting for container %s: %w", id, ctx.Err())
+		}
+		return -1, fmt.Errorf("waiting for container %s: %w", id, mapErr(err, nil))
+	}
+	return int(code), nil
+}
+
+// ContainerLogs writes the container's logs, whole lines at a time.
+func (e *Engine) ContainerLogs(ctx context.Context, id string, opts engine.LogOptions, stdout, stderr io.Writer) error {
+	conn, err := bindings.GetClient(e.conn)
+	if err != nil {
+		return fmt.Errorf("reading logs of %s: %w", id, err)
+	}
+	params := url.Values{}
+	params.Set("stdout", "true")
+	params.Set("stderr", "true")
+	params.Set("follow", strconv.FormatBool(opts.Follow))
+	params.Set("timestamps", strconv.FormatBool(opts.Timestamps))
+	if opts.Tail > 0 {
+		params.Set("tail", strconv.Itoa(opts.Tail))
+	}
+	if !opts.Since.IsZero() {
+		params.Set("since", strconv.FormatFloat(float64(opts.Since.UnixNano())/1e9, 'f', 9, 64))
+	}
+	resp, err := conn.DoRequest(e.ctx(ctx), nil, "GET", "/containers/%s/logs", params, nil, id)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("reading logs of %s: %w", id, err)
+	}
+	defer resp.Body.Close()
+	if !resp.IsSuccess() {
+		return fmt.Errorf("reading logs of %s: %w", id, mapErr(resp.Process(nil), nil))
+	}
+	out, errOut := newLineWriter(stdout), newLineWriter(stderr)
+	err = demux(resp.Body, out, errOut)
+	out.Flush()
+	errOut.Flush()
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("reading logs of %s: %w", id, err)
+	}
+	return nil
+}
+
+// RunHealthCheck runs the container's check once through Podman, which
+// records the result (status, failing streak, log), and reports the
+// container's health after it.
+func (e *Engine) RunHealthCheck(ctx context.Context, id string) (engine.HealthResult, error) {
+	started := time.Now()
+	_, runErr := containers.RunHealthCheck(e.ctx(ctx), id, nil)
+	if runErr != nil {
+		mapped := mapErr(runErr, engine.ErrNotRunning)
+		if errors.Is(mapped, engine.ErrNotFound) || errors.Is(mapped, engine.ErrNotRunning) || errors.Is(mapped, engine.ErrConflict) {
+			return engine.HealthResult{}, fmt.Errorf("running health check of %s: %w", id, mapped)
+		}
+		// Podman 4.3 answers a timed-out check with an error but records
+		// it as a failure: report what it recorded.
+	}
+	d, err := containers.Inspect(e.ctx(ctx), id, new(containers.InspectOptions).WithSize(false))
+	if err != nil {
+		return engine.HealthResult{}, fmt.Errorf("running health check of %s: %w", id, mapErr(err, nil))
+	}
+	h := d.State.Health
+	res := engine.HealthResult{Status: h.Status, FailingStreak: h.FailingStreak}
+	if res.Status == "" {
+		res.Status = engine.HealthStarting
+	}
+	if n := len(h.Log); n > 0 {
+		last := h.Log[n-1]
+		res.ExitCode, res.Output = last.ExitCode, last.Output
+		if runErr != nil {
+			if t, err := time.Parse(time.RFC3339Nano, last.Start); err != nil || t.Before(started.Add(-time.Second)) {
+				return engine.HealthResult{}, fmt.Errorf("running health check of %s: %w", id, mapErr(runErr, nil))
+			}
+		}
+	} else if runErr != nil {
+		return engine.HealthResult{}, fmt.Errorf("running health check of %s: %w", id, mapErr(runErr, nil))
+	}
+	return res, nil
+}
+
+// Exec runs a command in a running container and returns its exit code;
+// ErrNotRunning if the container is not running.
+func (e *Engine) Exec(ctx context.Context, id string, spec engine.ExecSpec) (int, error) {
+	if len(spec.Cmd) == 0 {
+		return -1, fmt.Errorf("exec in %s: empty command", id)
+	}
+	cfg := &handlers.ExecCreateConfig{ExecConfig: dockertypes.ExecConfig{
+		Cmd:          spec.Cmd,
+		Env:          spec.Env,
+		User:         spec.User,
+		WorkingDir:   spec.WorkDir,
+		Tty:          spec.Tty,
+		AttachStdin:  spec.Streams.Stdin != nil,
+		AttachStdout: true,
+		AttachStderr: true,
+	}}
+	sid, err := containers.ExecCreate(e.ctx(ctx), id, cfg)
+	if err != nil {
+		return -1, fmt.Errorf("exec in %s: %w", id, mapErr(err, engine.ErrNotRunning))
+	}
+	body := fmt.Sprintf(`{"Detach":false,"Tty":%t}`, spec.Tty)
+	if err := e.attachStream(ctx, "/exec/"+url.PathEscape(sid)+"/start", body, spec.Tty, spec.Streams, nil); err != nil {
+		return -1, fmt.Errorf("exec in %s: %w", id, mapErr(err, engine.ErrNotRunning))
+	}
+	// The session's exit code is recorded as its stream ends; poll briefly.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := containers.ExecInspect(e.ctx(ctx), sid, nil)
+		if err != nil {
+			return -1, fmt.Errorf("exec in %s: reading exit code: %w", id, mapErr(err, nil))
+		}
+		if !info.Running {
+			return info.ExitCode, nil
+		}
+		if time.Now().After(deadline) {
+			return -1, fmt.Errorf("exec in %s: session %s still running after its output ended", id, sid)
+		}
+		select {
+		case <-ctx.Done():
+			return -1, fmt.Errorf("exec in %s: %w", id, ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// StartAttached attaches to the container, then starts it, and copies its
+// output to s until the output ends. Attaching first loses no output.
+func (e *Engine) StartAttached(ctx context.Context, id string, s engine.Streams) error {
+	d, err := containers.Inspect(e.ctx(ctx), id, new(containers.InspectOptions).WithSize(false))
+	if err != nil {
+		return fmt.Errorf("attaching to %s: %w", id, mapErr(err, nil))
+	}
+	tty := d.Config != nil && d.Config.Tty
+	q := "stream=true&stdout=true&stderr=true"
+	if s.Stdin != nil {
+		q += "&stdin=true"
+	}
+	start := func() error { return e.StartContainer(ctx, d.ID) }
+	if err := e.attachStream(ctx, "/containers/"+d.ID+"/attach?"+q, "", tty, s, start); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("attached to %s: %w", id, ctx.Err())
+		}
+		return fmt.Errorf("attached to %s: %w", id, mapErr(err, nil))
+	}
+	return nil
+}

@@ -1,0 +1,255 @@
+package podman
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cirun-dev/cirun/engine"
+	"github.com/cirun-dev/cirun/engine/enginetest"
+	"github.com/containers/podman/v4/pkg/bindings/images"
+)
+
+// testImage is the image the real-podman tests run (scripts/setup.sh
+// builds it).
+const testImage = "localhost/cirun/busybox:latest"
+
+var (
+	realOnce sync.Once
+	realEng  *Engine
+	realErr  error
+)
+
+// realEngine connects to Podman the way cirun does, or skips the test when
+// podman or the test image is missing.
+func realEngine(t *testing.T) *Engine {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("real podman: skipped in -short mode")
+	}
+	if _, err := exec.LookPath("podman"); err != nil {
+		t.Skip("podman is not installed")
+	}
+	realOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		realEng, realErr = New(ctx, Options{Logf: t.Logf})
+	})
+	if realErr != nil {
+		t.Fatalf("connecting to podman: %v", realErr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if ok, err := realEng.ImageExists(ctx, testImage); err != nil || !ok {
+		t.Skipf("image %s missing (run scripts/setup.sh images): %v", testImage, err)
+	}
+	return realEng
+}
+
+func TestConformance(t *testing.T) {
+	e := realEngine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	health := healthImage(ctx, t, e)
+	enginetest.Run(t, func(*testing.T) engine.Engine { return e }, enginetest.Options{
+		Image:       testImage,
+		HealthImage: health,
+	})
+}
+
+// healthImage makes a docker-format image with a HEALTHCHECK (with the
+// buildah CLI: Podman 4.3's commit cannot set one), removed when the test
+// ends. "" when buildah is missing.
+func healthImage(ctx context.Context, t *testing.T, e *Engine) string {
+	t.Helper()
+	if _, err := exec.LookPath("buildah"); err != nil {
+		t.Log("buildah missing: the image-healthcheck checks are skipped")
+		return ""
+	}
+	ref := "localhost/" + randName("cirun-test-hc-") + ":latest"
+	run := func(args ...string) string {
+		out, err := exec.CommandContext(ctx, "buildah", args...).Output()
+		if err != nil {
+			t.Fatalf("buildah %s: %v", strings.Join(args, " "), err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	ctr := run("from", "--pull-never", testImage)
+	defer run("rm", ctr)
+	run("config", "--healthcheck", "CMD true", "--healthcheck-interval", "5s", "--healthcheck-retries", "4", ctr)
+	run("commit", "--format", "docker", "-q", ctr, ref)
+	t.Cleanup(func() {
+		if _, errs := images.Remove(e.ctx(context.Background()), []string{ref}, new(images.RemoveOptions).WithForce(true)); len(errs) > 0 {
+			t.Errorf("removing %s: %v", ref, errs)
+		}
+	})
+	return ref
+}
+
+func TestDoctor(t *testing.T) {
+	realEngine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, c := range Doctor(ctx, Options{}) {
+		t.Logf("%-24s ok=%v %s", c.Name, c.OK, c.Detail)
+		if !c.OK {
+			t.Errorf("doctor check %q failed: %s (fix: %s)", c.Name, c.Detail, c.Fix)
+		}
+	}
+	e := realEngine(t)
+	f := engine.Filter{Labels: map[string]string{labelDoctor: ""}, All: true}
+	if cs, err := e.ListContainers(ctx, f); err != nil || len(cs) > 0 {
+		t.Errorf("doctor left containers: %v %v", cs, err)
+	}
+	if ns, err := e.ListNetworks(ctx, f); err != nil || len(ns) > 0 {
+		t.Errorf("doctor left networks: %v %v", ns, err)
+	}
+}
+
+// TestOwnService starts cirun's own service in a private directory, checks
+// that later connections reuse it (also concurrently), and that the engine
+// restarts it after it exits idle.
+func TestOwnService(t *testing.T) {
+	realEngine(t)
+	dir, err := os.MkdirTemp("", "cirun-svc-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Setenv("CONTAINER_HOST", "")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	opts := Options{ServiceDir: dir, ServiceIdle: 2 * time.Second, Logf: t.Logf}
+
+	start := time.Now()
+	e1, err := New(ctx, opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Logf("first New (starts the service): %v", time.Since(start))
+	if e1.Source() != SourceOwn || e1.Endpoint() != "unix://"+dir+"/podman.sock" {
+		t.Errorf("New: source %s endpoint %s, want own service in %s", e1.Source(), e1.Endpoint(), dir)
+	}
+	conf, err := os.ReadFile(dir + "/containers.conf")
+	if err != nil || !strings.Contains(string(conf), "default_ulimits = []") {
+		t.Errorf("containers.conf: %q, %v", conf, err)
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			e, err := New(ctx, opts)
+			if err == nil {
+				_, err = e.ListContainers(ctx, engine.Filter{})
+				t.Logf("New + first call to the running service: %v", time.Since(t0))
+				e.Close()
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent New: %v", err)
+		}
+	}
+
+	// Let it idle out, then use the old engine: its dialer restarts it.
+	e1.Close()
+	deadline := time.Now().Add(60 * time.Second)
+	for probe(ctx, dir+"/podman.sock") == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("service still answers after %v idle", 60*time.Second)
+		}
+		time.Sleep(100 * time.Millisecond) // polling the service state, not synchronising
+	}
+	if _, err := e1.ListContainers(ctx, engine.Filter{}); err != nil {
+		t.Fatalf("call after the service exited: %v", err)
+	}
+	e1.Close()
+	// Stop it now rather than leaving it to idle out (the directory goes).
+	for probe(ctx, dir+"/podman.sock") == nil && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestLatency measures the engine operations on the critical path.
+func TestLatency(t *testing.T) {
+	e := realEngine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ms := func(d time.Duration) string { return d.Round(100 * time.Microsecond).String() }
+
+	t0 := time.Now()
+	e2, err := New(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect := time.Since(t0)
+	t0 = time.Now()
+	if _, err := e2.ListContainers(ctx, engine.Filter{Labels: map[string]string{"dev.cirun.none": "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	first := time.Since(t0)
+	e2.Close()
+
+	name := randName("cirun-test-lat-")
+	hc := &engine.Healthcheck{Test: []string{"CMD-SHELL", "exit 0"}}
+	t0 = time.Now()
+	id, err := e.CreateContainer(ctx, &engine.ContainerSpec{Name: name, Image: testImage, Command: []string{"sleep", "60"}, Health: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.RemoveContainer(context.Background(), id, engine.RemoveOptions{Force: true}) })
+	create := time.Since(t0)
+	t0 = time.Now()
+	if err := e.StartContainer(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Since(t0)
+	t0 = time.Now()
+	if r, err := e.RunHealthCheck(ctx, id); err != nil || r.Status != engine.HealthHealthy {
+		t.Fatalf("health: %+v %v", r, err)
+	}
+	health := time.Since(t0)
+	t0 = time.Now()
+	if code, err := e.Exec(ctx, id, engine.ExecSpec{Cmd: []string{"true"}}); err != nil || code != 0 {
+		t.Fatalf("exec: %d %v", code, err)
+	}
+	execT := time.Since(t0)
+	t0 = time.Now()
+	if _, err := e.InspectContainer(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	inspect := time.Since(t0)
+
+	t0 = time.Now()
+	id2, err := e.CreateContainer(ctx, &engine.ContainerSpec{Name: name + "-x", Image: testImage, Command: []string{"sh", "-c", "exit 3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.RemoveContainer(context.Background(), id2, engine.RemoveOptions{Force: true}) })
+	if err := e.StartContainer(ctx, id2); err != nil {
+		t.Fatal(err)
+	}
+	if code, err := e.WaitContainer(ctx, id2); err != nil || code != 3 {
+		t.Fatalf("wait: %d %v", code, err)
+	}
+	runWait := time.Since(t0)
+	t0 = time.Now()
+	if err := e.RemoveContainer(ctx, id2, engine.RemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rm := time.Since(t0)
+	t.Logf("connect to running service %s, first call %s; create %s, start %s, health check %s, exec %s, inspect %s; create+start+wait one-shot %s, remove %s",
+		ms(connect), ms(first), ms(create), ms(start), ms(health), ms(execT), ms(inspect), ms(runWait), ms(rm))
+}
