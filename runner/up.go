@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -543,6 +545,7 @@ func buildRequest(p *types.Project, svc types.ServiceConfig, ref string) imagebu
 	if req.ContextDir == "" {
 		req.ContextDir = p.WorkingDir
 	}
+	req.Dockerfile = dockerfile(req.ContextDir, req.Dockerfile)
 	for host, ips := range b.ExtraHosts {
 		for _, ip := range ips {
 			req.ExtraHosts = append(req.ExtraHosts, host+":"+ip)
@@ -550,6 +553,22 @@ func buildRequest(p *types.Project, svc types.ServiceConfig, ref string) imagebu
 	}
 	sort.Strings(req.ExtraHosts)
 	return req
+}
+
+// dockerfile resolves the Dockerfile path. compose-go fills in "Dockerfile"
+// when the file names none; like podman-compose and buildah, cirun then
+// takes Containerfile when only that exists.
+func dockerfile(contextDir, name string) string {
+	if name != "" && name != "Dockerfile" {
+		return name
+	}
+	if _, err := os.Stat(filepath.Join(contextDir, "Dockerfile")); err == nil {
+		return "Dockerfile"
+	}
+	if _, err := os.Stat(filepath.Join(contextDir, "Containerfile")); err == nil {
+		return "Containerfile"
+	}
+	return name
 }
 
 // ensureNetworks creates the project networks the services use.

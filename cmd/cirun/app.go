@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+
+	"github.com/cirun-dev/cirun/compose"
+	"github.com/cirun-dev/cirun/engine"
+	"github.com/cirun-dev/cirun/engine/podman"
+	"github.com/cirun-dev/cirun/imagebuild"
+	"github.com/cirun-dev/cirun/imagebuild/buildah"
+	"github.com/cirun-dev/cirun/runner"
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "0.1.0-dev"
+
+// env holds what one invocation shares between flag parsing and the verbs.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// extraProfiles are enabled on top of --profile (`test` adds "test").
+	extraProfiles []string
+
+	mu      sync.Mutex
+	eng     *podman.Engine
+	builder *lazyBuilder
+}
+
+// run is the whole program: it parses args, runs one verb and returns the
+// exit code. Only main calls os.Exit.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	// containers/storage and buildah log routine notes at info level through
+	// logrus' global logger; cirun's own progress is enough.
+	logrus.SetLevel(logrus.WarnLevel)
+	defer e.close()
+	app := e.app()
+	// Invoked as docker-compose (a symlink): same arguments; v1 spellings.
+	if strings.HasPrefix(filepath.Base(args[0]), "docker-compose") {
+		app.Name = "docker-compose"
+	}
+	args = v1Args(args)
+
+	ctx, stop := signalContext(stderr)
+	defer stop()
+	err := app.RunContext(ctx, args)
+	return exitCode(err, stderr)
+}
+
+// v1Args converts spellings docker compose still accepts: `-v`/`--version`
+// alone means `version`.
+func v1Args(args []string) []string {
+	if len(args) == 2 && (args[1] == "-v" || args[1] == "--version") {
+		return []string{args[0], "version", "--short"}
+	}
+	return args
+}
+
+// signalContext is cancelled by the first SIGINT/SIGTERM (the verbs then
+// clean up what they created); a second signal exits at once.
+func signalContext(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		n := 0
+		for sig := range ch {
+			n++
+			if n == 1 {
+				fmt.Fprintf(stderr, "%s received: stopping and removing what this run created (again to kill)\n", sig)
+				cancel()
+				continue
+			}
+			os.Exit(130)
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel() }
+}
+
+// exitCode prints err (one line) and maps it to docker compose's codes.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var ee *runner.ExitError
+	if errors.As(err, &ee) {
+		if ee.Err != nil {
+			fmt.Fprintln(stderr, ee.Err)
+		}
+		return ee.Code
+	}
+	var ce cli.ExitCoder
+	if errors.As(err, &ce) {
+		if msg := ce.Error(); msg != "" {
+			fmt.Fprintln(stderr, msg)
+		}
+		return ce.ExitCode()
+	}
+	if errors.Is(err, runner.ErrInterrupted) {
+		return 130
+	}
+	fmt.Fprintln(stderr, err)
+	var se *runner.ServiceError
+	if errors.As(err, &se) && len(se.Logs) > 0 {
+		fmt.Fprintf(stderr, "last %d log lines of %s:\n", len(se.Logs), se.Container)
+		for _, l := range se.Logs {
+			fmt.Fprintf(stderr, "  %s | %s\n", se.Container, l)
+		}
+	}
+	return 1
+}
+
+func (e *env) close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.builder != nil {
+		e.builder.close()
+	}
+	if e.eng != nil {
+		e.eng.Close()
+	}
+}
+
+// engine connects to Podman on first use.
+func (e *env) engine(c *cli.Context) (engine.Engine, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.eng != nil {
+		return e.eng, nil
+	}
+	eng, err := podman.New(c.Context, podman.Options{Host: c.String("host"), Logf: e.logf})
+	if err != nil {
+		return nil, fmt.Errorf("connecting to podman: %w (run `cirun doctor` for a diagnosis)", err)
+	}
+	e.eng = eng
+	return eng, nil
+}
+
+// logf prints adapter messages worth a line on stderr (a started Podman
+// service); routine ones (which socket was reused) only with CIRUN_DEBUG.
+func (e *env) logf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if strings.HasPrefix(msg, "podman: connected") && os.Getenv("CIRUN_DEBUG") == "" {
+		return
+	}
+	fmt.Fprintln(e.stderr, msg)
+}
+
+// runner returns a Runner over the engine, with progress on stderr.
+func (e *env) runner(c *cli.Context) (*runner.Runner, error) {
+	eng, err := e.engine(c)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	if e.builder == nil {
+		e.builder = &lazyBuilder{}
+	}
+	b := e.builder
+	e.mu.Unlock()
+	progress := c.String("progress")
+	return runner.New(eng, runner.Options{
+		Builder:       b,
+		Events:        newRenderer(e.stderr, progress),
+		Stdout:        e.stdout,
+		Stderr:        e.stderr,
+		Version:       version,
+		BuildProgress: buildProgress(progress),
+	}), nil
+}
+
+func buildProgress(p string) string {
+	switch p {
+	case "quiet":
+		return "quiet"
+	case "tty":
+		return "tty"
+	default:
+		return "plain"
+	}
+}
+
+// project loads the compose project named by the global flags.
+func (e *env) project(c *cli.Context, enable ...string) (*types.Project, error) {
+	return compose.Load(c.Context, compose.Options{
+		Files:          c.StringSlice("file"),
+		WorkingDir:     c.String("project-directory"),
+		ProjectName:    c.String("project-name"),
+		Profiles:       append(c.StringSlice("profile"), e.extraProfiles...),
+		EnvFiles:       c.StringSlice("env-file"),
+		Environ:        os.Environ(),
+		Stdin:          e.stdin,
+		EnableServices: enable,
+		Warn:           e.stderr,
+	})
+}
+
+// projectName is the project's name without needing a valid file when -p
+// is given (down after the compose file changed or vanished).
+func (e *env) projectName(c *cli.Context) (string, error) {
+	if n := c.String("project-name"); n != "" {
+		return n, nil
+	}
+	p, err := e.project(c)
+	if err != nil {
+		return "", err
+	}
+	return p.Name, nil
+}
+
+// lazyBuilder opens the Buildah store on the first build only: commands that
+// build nothing never pay for it.
+type lazyBuilder struct {
+	once sync.Once
+	b    *buildah.Builder
+	err  error
+}
+
+func (l *lazyBuilder) Build(ctx context.Context, req imagebuild.Request) (imagebuild.Result, error) {
+	l.once.Do(func() { l.b, l.err = buildah.New(buildah.Options{}) })
+	if l.err != nil {
+		return imagebuild.Result{}, fmt.Errorf("opening image store: %w", l.err)
+	}
+	return l.b.Build(ctx, req)
+}
+
+func (l *lazyBuilder) close() {
+	if l.b != nil {
+		_ = l.b.Close()
+	}
+}

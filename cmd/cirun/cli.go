@@ -1,0 +1,44 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+)
+
+// app declares the command line: global flags as docker compose has them,
+// one command per verb (each in its own file).
+func (e *env) app() *cli.App {
+	return &cli.App{
+		Name:                   "cirun",
+		Usage:                  "run docker compose projects in CI on Podman, without a Docker daemon",
+		Version:                version,
+		HideVersion:            true,
+		Writer:                 e.stdout,
+		ErrWriter:              e.stderr,
+		UseShortOptionHandling: true,
+		Suggest:                true,
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "file", Aliases: []string{"f"}, Usage: "compose configuration file (repeatable, - for stdin)"},
+			&cli.StringFlag{Name: "project-name", Aliases: []string{"p"}, Usage: "project name"},
+			&cli.StringFlag{Name: "project-directory", Usage: "alternate working directory (default: the first file's directory)"},
+			&cli.StringSliceFlag{Name: "profile", Usage: "profile to enable (repeatable)"},
+			&cli.StringSliceFlag{Name: "env-file", Usage: "alternate environment file (repeatable)"},
+			&cli.StringFlag{Name: "progress", Value: "auto", EnvVars: []string{"COMPOSE_PROGRESS"}, Usage: "progress output: auto, tty, plain, json, quiet"},
+			&cli.StringFlag{Name: "ansi", Value: "auto", EnvVars: []string{"COMPOSE_ANSI"}, Usage: "control characters: never, always, auto"},
+			&cli.IntFlag{Name: "parallel", Value: -1, EnvVars: []string{"COMPOSE_PARALLEL_LIMIT"}, Usage: "maximum parallelism, -1 for unlimited"},
+			&cli.StringFlag{Name: "host", EnvVars: []string{"CONTAINER_HOST"}, Usage: "Podman service URI (default: a running socket, else cirun's own service)"},
+		},
+		Commands: []*cli.Command{
+			e.upCommand(),
+			e.downCommand(),
+			e.runCommand(),
+			e.testCommand(),
+			e.psCommand(),
+			e.logsCommand(),
+			e.buildCommand(),
+			e.configCommand(),
+			e.doctorCommand(),
+			e.versionCommand(),
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are mapped in run()
+	}
+}

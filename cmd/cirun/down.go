@@ -1,0 +1,37 @@
+package main
+
+import (
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cirun-dev/cirun/runner"
+)
+
+func (e *env) downCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "down",
+		Usage: "stop and remove the project's containers and networks (and volumes with -v)",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove named volumes declared in the volumes section and anonymous volumes"},
+			&cli.BoolFlag{Name: "remove-orphans", EnvVars: []string{"COMPOSE_REMOVE_ORPHANS"}, Usage: "accepted for compatibility: cirun always removes every container of the project"},
+			&cli.IntFlag{Name: "timeout", Aliases: []string{"t"}, Value: -1, Usage: "shutdown timeout in seconds"},
+		},
+		Action: func(c *cli.Context) error {
+			name, err := e.projectName(c)
+			if err != nil {
+				return err
+			}
+			r, err := e.runner(c)
+			if err != nil {
+				return err
+			}
+			o := runner.DownOptions{Volumes: c.Bool("volumes"), RemoveOrphans: c.Bool("remove-orphans")}
+			if t := c.Int("timeout"); t >= 0 {
+				d := time.Duration(t) * time.Second
+				o.Timeout = &d
+			}
+			return r.Down(c.Context, name, o)
+		},
+	}
+}

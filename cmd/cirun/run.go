@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cirun-dev/cirun/runner"
+)
+
+func (e *env) runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run a one-off command on a service; exits with the command's exit code",
+		ArgsUsage: "SERVICE [COMMAND] [ARGS...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "rm", Usage: "remove the container after it exits"},
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "not supported yet"},
+			&cli.BoolFlag{Name: "no-deps", Usage: "don't start linked services"},
+			&cli.BoolFlag{Name: "build", Usage: "build the image before starting"},
+			&cli.BoolFlag{Name: "no-build", Usage: "don't build the image"},
+			&cli.StringFlag{Name: "name", Usage: "container name"},
+			&cli.StringFlag{Name: "entrypoint", Usage: "override the entrypoint"},
+			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (KEY=VALUE)"},
+			&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "add or override a label (KEY=VALUE)"},
+			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as this user"},
+			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
+			&cli.BoolFlag{Name: "service-ports", Aliases: []string{"P"}, Usage: "publish the service's ports"},
+			&cli.BoolFlag{Name: "no-TTY", Aliases: []string{"T"}, Usage: "disable pseudo-TTY allocation (the default here)"},
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Value: true, Usage: "keep STDIN open"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() < 1 {
+				return cli.Exit("run: a service name is required", 1)
+			}
+			if c.Bool("detach") {
+				return cli.Exit("run --detach is not supported by cirun yet", 1)
+			}
+			svc := c.Args().First()
+			p, err := e.project(c, svc)
+			if err != nil {
+				return err
+			}
+			r, err := e.runner(c)
+			if err != nil {
+				return err
+			}
+			o := runner.RunOptions{
+				Service:      svc,
+				Command:      c.Args().Tail(),
+				Env:          c.StringSlice("env"),
+				User:         c.String("user"),
+				WorkingDir:   c.String("workdir"),
+				Name:         c.String("name"),
+				Remove:       c.Bool("rm"),
+				NoDeps:       c.Bool("no-deps"),
+				Build:        c.Bool("build"),
+				NoBuild:      c.Bool("no-build"),
+				ServicePorts: c.Bool("service-ports"),
+			}
+			if c.IsSet("entrypoint") {
+				o.Entrypoint = strings.Fields(c.String("entrypoint"))
+			}
+			for _, l := range c.StringSlice("label") {
+				k, v, ok := strings.Cut(l, "=")
+				if !ok {
+					return cli.Exit(fmt.Sprintf("run: label %q must be KEY=VALUE", l), 1)
+				}
+				if o.Labels == nil {
+					o.Labels = map[string]string{}
+				}
+				o.Labels[k] = v
+			}
+			code, err := r.Run(c.Context, p, o)
+			if err != nil {
+				return err
+			}
+			if code != 0 {
+				return &runner.ExitError{Code: code}
+			}
+			return nil
+		},
+	}
+}
