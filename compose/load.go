@@ -161,7 +161,28 @@ func load(ctx context.Context, o Options, profiles []string, warn io.Writer) (*t
 	if err := check(p, src); err != nil {
 		return nil, err
 	}
+	if err := uniqueContainerNames(p, src); err != nil {
+		return nil, err
+	}
 	return resolveEnvironment(p, src)
+}
+
+// uniqueContainerNames rejects two services with the same container_name,
+// as docker compose config does.
+func uniqueContainerNames(p *types.Project, src []source) *Error {
+	used := map[string]string{}
+	for _, name := range ServiceNames(p) {
+		cn := p.Services[name].ContainerName
+		if cn == "" {
+			continue
+		}
+		if other, ok := used[cn]; ok {
+			return &Error{File: locate(src, "services."+name+".container_name", true), Service: name, Key: "container_name",
+				Msg: fmt.Sprintf("container name %q is already used by service %q", cn, other)}
+		}
+		used[cn] = name
+	}
+	return nil
 }
 
 // projectOptions applies docker compose's option sequence (docker/compose

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -40,6 +41,8 @@ func loadT(t *testing.T, o Options) (*types.Project, string, error) {
 	o.Warn = &warn
 	o.Environ = append([]string{"PWD=/nonexistent-pwd"}, o.Environ...)
 	p, err := Load(context.Background(), o)
+	// the counter is seconds since the process started: pin it
+	warnings := warnClock.ReplaceAllString(warn.String(), "[0000]")
 	if err != nil {
 		var ce *Error
 		if !errors.As(err, &ce) {
@@ -49,8 +52,10 @@ func loadT(t *testing.T, o Options) (*types.Project, string, error) {
 			t.Fatalf("Load error is not one line: %q", err)
 		}
 	}
-	return p, warn.String(), err
+	return p, warnings, err
 }
+
+var warnClock = regexp.MustCompile(`\[\d{4}\]`)
 
 func mustLoad(t *testing.T, o Options) (*types.Project, string) {
 	t.Helper()
@@ -600,6 +605,8 @@ func TestLoadErrors(t *testing.T) {
 			want: "%s: services.app.ports: must be a array"},
 		{name: "missing file", files: []string{"err_missing/compose.yaml"},
 			want: "%s: no such file or directory"},
+		{name: "duplicate container_name", files: []string{"err_container_name/compose.yaml"},
+			want: `%s: services.b.container_name: container name "same" is already used by service "a"`},
 		{name: "directory instead of a file", files: []string{"err_syntax"},
 			want: "%s: is a directory, not a compose file"},
 	}
