@@ -40,4 +40,3 @@ func (e *env) testCommand() *cli.Command {
 		},
 	}
 }
-
