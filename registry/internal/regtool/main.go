@@ -168,13 +168,13 @@ func bench(args []string) error {
 			pullS := time.Since(start).Seconds()
 			pushes[t.name] = append(pushes[t.name], push)
 			pulls[t.name] = append(pulls[t.name], pullS)
-			fmt.Printf("round %d %-16s push %6.2fs  pull %6.2fs\n", round+1, t.name, push, pullS)
+			fmt.Printf("round %d %-20s push %6.2fs  pull %6.2fs\n", round+1, t.name, push, pullS)
 		}
 	}
 	fmt.Printf("\nimage %.0f MB, %d rounds, median seconds (MB/s)\n", float64(size)/1e6, *n)
 	for _, t := range targets {
 		ps, pl := median(pushes[t.name]), median(pulls[t.name])
-		fmt.Printf("%-16s push %6.2f (%4.0f)  pull %6.2f (%4.0f)\n", t.name, ps, float64(size)/1e6/ps, pl, float64(size)/1e6/pl)
+		fmt.Printf("%-20s push %6.2f (%4.0f)  pull %6.2f (%4.0f)\n", t.name, ps, float64(size)/1e6/ps, pl, float64(size)/1e6/pl)
 	}
 	if len(targets) == 2 {
 		a, b := targets[0].name, targets[1].name
