@@ -39,6 +39,10 @@ type Options struct {
 	// Profiles are the --profile flags; when empty, COMPOSE_PROFILES
 	// (comma-separated) is used instead.
 	Profiles []string
+	// ExtraProfiles are activated on top of Profiles or COMPOSE_PROFILES,
+	// whichever applies (`cirun test` adds "test" here: putting it in
+	// Profiles would make COMPOSE_PROFILES ignored).
+	ExtraProfiles []string
 	// EnvFiles are the --env-file flags; when empty, COMPOSE_ENV_FILES
 	// (comma-separated), else the project directory's .env if present.
 	EnvFiles []string
@@ -134,7 +138,7 @@ func load(ctx context.Context, o Options, profiles []string, warn io.Writer) (*t
 		return nil, loadError(fmt.Errorf("finding the project directory: %w", err), src)
 	}
 	if profiles == nil {
-		profiles = defaultProfiles(o.Profiles, po.Environment)
+		profiles = append(defaultProfiles(o.Profiles, po.Environment), o.ExtraProfiles...)
 	}
 
 	details := types.ConfigDetails{WorkingDir: wd, Environment: po.Environment}

@@ -331,6 +331,7 @@ func TestProfiles(t *testing.T) {
 		name     string
 		profiles []string
 		environ  []string
+		extra    []string
 		enable   []string
 		want     []string
 		wantErr  string
@@ -340,6 +341,8 @@ func TestProfiles(t *testing.T) {
 		{name: "several --profile", profiles: []string{"debug", "db"}, want: []string{"app", "db", "debug"}},
 		{name: "COMPOSE_PROFILES", environ: []string{"COMPOSE_PROFILES=debug, db"}, want: []string{"app", "db", "debug"}},
 		{name: "--profile ignores COMPOSE_PROFILES", profiles: []string{"db"}, environ: []string{"COMPOSE_PROFILES=debug"}, want: []string{"app", "db"}},
+		{name: "extra profiles add to COMPOSE_PROFILES", environ: []string{"COMPOSE_PROFILES=db"}, extra: []string{"debug"}, want: []string{"app", "db", "debug"}},
+		{name: "extra profiles add to --profile", profiles: []string{"db"}, extra: []string{"debug"}, want: []string{"app", "db", "debug"}},
 		{name: "profile *", profiles: []string{"*"}, want: []string{"app", "cache", "db", "debug", "lint", "tests"}},
 		{
 			name:   "named service enabled with the services it requires",
@@ -358,7 +361,7 @@ func TestProfiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, _, err := loadT(t, Options{Files: []string{file}, Profiles: tt.profiles, Environ: tt.environ, EnableServices: tt.enable})
+			p, _, err := loadT(t, Options{Files: []string{file}, Profiles: tt.profiles, ExtraProfiles: tt.extra, Environ: tt.environ, EnableServices: tt.enable})
 			if tt.wantErr != "" {
 				if err == nil || err.Error() != tt.wantErr {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
