@@ -5,17 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"github.com/cirun-dev/cirun/compose"
 	"github.com/cirun-dev/cirun/engine"
 )
-
-// TestProfile is the profile whose services `cirun test` runs by default.
-const TestProfile = "test"
 
 // TestOptions are `cirun test`'s options.
 type TestOptions struct {
@@ -30,21 +27,6 @@ type TestOptions struct {
 	LogLines int
 }
 
-// TestServices returns the services in profile "test", sorted.
-func TestServices(p *types.Project) []string {
-	var out []string
-	for name, s := range p.Services {
-		for _, pr := range s.Profiles {
-			if pr == TestProfile {
-				out = append(out, name)
-				break
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 // Test brings the test services' dependencies up (healthy where asked),
 // runs the test services with their output prefixed on Stdout, and returns
 // nil when all exit 0 or an *ExitError with the first failing test's code.
@@ -53,10 +35,14 @@ func TestServices(p *types.Project) []string {
 func (r *Runner) Test(ctx context.Context, p *types.Project, o TestOptions) error {
 	tests := o.Services
 	if len(tests) == 0 {
-		tests = TestServices(p)
+		for _, t := range compose.TestServices(p) {
+			if _, enabled := p.Services[t]; enabled {
+				tests = append(tests, t)
+			}
+		}
 	}
 	if len(tests) == 0 {
-		return fmt.Errorf("no test services: name them (cirun test SERVICE...) or put them in profile %q", TestProfile)
+		return fmt.Errorf("no test services: name them (cirun test SERVICE...) or put them in profile %q", compose.TestProfile)
 	}
 	for _, t := range tests {
 		if _, ok := p.Services[t]; !ok {
@@ -263,5 +249,3 @@ func IsExit(err error) (int, bool) {
 	}
 	return 0, false
 }
-
-var _ = strings.TrimSpace

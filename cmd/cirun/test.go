@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/urfave/cli/v2"
 
+	"github.com/cirun-dev/cirun/compose"
 	"github.com/cirun-dev/cirun/runner"
 )
 
@@ -20,7 +21,7 @@ func (e *env) testCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			services := c.Args().Slice()
 			if len(services) == 0 {
-				e.extraProfiles = []string{runner.TestProfile}
+				e.extraProfiles = []string{compose.TestProfile}
 			}
 			p, err := e.project(c, services...)
 			if err != nil {
