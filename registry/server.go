@@ -123,7 +123,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, app: app, ln: ln, lock: lock}
 	s.srv = &http.Server{
-		Handler:           accessLog(cfg.Log, cfg.Quiet, withRequestLogger(newReferrers(app, ns), logs.entry)),
+		Handler:           accessLog(cfg.Log, cfg.Quiet, withRequestLogger(blobFiles{root: root, next: newReferrers(app, ns)}, logs.entry)),
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          log.New(cfg.Log, "registry: ", 0),
 	}
