@@ -150,7 +150,7 @@ func probe(ctx context.Context, sock string) error {
 
 // service is cirun's own `podman system service`.
 type service struct {
-	dir, sock, conf, lock, log string
+	dir, sock, conf, lock, log, pid string
 	idle                       time.Duration
 	opts                       Options
 
@@ -172,6 +172,7 @@ func newService(opts Options) (*service, error) {
 		conf: filepath.Join(dir, "containers.conf"),
 		lock: filepath.Join(dir, "service.lock"),
 		log:  filepath.Join(dir, "podman.log"),
+		pid:  filepath.Join(dir, "podman.pid"),
 		idle: idle,
 		opts: opts,
 	}, nil
@@ -289,6 +290,7 @@ func (s *service) start(ctx context.Context) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s system service: %w", podman, err)
 	}
+	_ = os.WriteFile(s.pid, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o600)
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }() // reaps it if it exits while cirun runs
 
@@ -312,6 +314,17 @@ func (s *service) start(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// servicePID returns the PID recorded for the own service in dir, 0 if
+// none.
+func servicePID(dir string) int {
+	data, err := os.ReadFile(filepath.Join(dir, "podman.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	return pid
 }
 
 // lockFile takes an exclusive flock on path, polling until timeout.

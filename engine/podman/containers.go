@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"sort"
 	"strconv"
@@ -16,8 +17,12 @@ import (
 	"github.com/containers/podman/v4/pkg/api/handlers"
 	"github.com/containers/podman/v4/pkg/bindings"
 	"github.com/containers/podman/v4/pkg/bindings/containers"
+	"github.com/containers/podman/v4/pkg/bindings/network"
 	"github.com/containers/podman/v4/pkg/domain/entities"
+	"github.com/containers/podman/v4/pkg/specgen"
 	dockertypes "github.com/docker/docker/api/types"
+	spec "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // waitInterval is how often the service polls a waited-for container's
@@ -31,20 +36,65 @@ const createdPoll = 50 * time.Millisecond
 // CreateContainer creates a container from spec (see toSpecgen for the
 // translation). A taken name gives ErrConflict, a missing image or network
 // ErrNotFound.
-func (e *Engine) CreateContainer(ctx context.Context, spec *engine.ContainerSpec) (string, error) {
-	s, err := toSpecgen(spec)
+func (e *Engine) CreateContainer(ctx context.Context, cs *engine.ContainerSpec) (string, error) {
+	s, err := toSpecgen(cs)
 	if err != nil {
 		name := ""
-		if spec != nil {
-			name = spec.Name
+		if cs != nil {
+			name = cs.Name
 		}
 		return "", fmt.Errorf("creating container %s: %w", name, err)
 	}
+	if len(s.Rlimits) > 0 && strings.HasPrefix(e.endpoint, "unix://") {
+		addHostRlimits(s)
+	}
+	if len(s.DNSServers) > 0 && len(cs.Networks) > 0 {
+		e.keepNetworkDNS(ctx, s, cs.Networks)
+	}
 	resp, err := containers.CreateWithSpec(e.ctx(ctx), s, nil)
 	if err != nil {
-		return "", fmt.Errorf("creating container %s: %w", spec.Name, mapErr(err, nil))
+		return "", fmt.Errorf("creating container %s: %w", cs.Name, mapErr(err, nil))
 	}
 	return resp.ID, nil
+}
+
+// addHostRlimits completes the container's rlimits with this process's
+// RLIMIT_NOFILE and RLIMIT_NPROC when the spec leaves them out: as soon as
+// one ulimit is set, Podman 4.3 adds both at 1048576, which fails with EPERM
+// where the hard limits are lower (containers, CI sandboxes). Only for a
+// local service, whose limits are those of the host.
+func addHostRlimits(s *specgen.SpecGenerator) {
+	have := map[string]bool{}
+	for _, r := range s.Rlimits {
+		have[r.Type] = true
+	}
+	for name, res := range map[string]int{"nofile": unix.RLIMIT_NOFILE, "nproc": unix.RLIMIT_NPROC} {
+		var lim unix.Rlimit
+		if have[name] || unix.Getrlimit(res, &lim) != nil {
+			continue
+		}
+		s.Rlimits = append(s.Rlimits, spec.POSIXRlimit{Type: name, Soft: lim.Cur, Hard: lim.Max})
+	}
+}
+
+// keepNetworkDNS puts the networks' DNS servers (aardvark-dns, on each
+// network's gateway) before the spec's own: with explicit DNS servers,
+// Podman 4.3 writes only those into resolv.conf, and containers could no
+// longer resolve each other by name as they do on docker.
+func (e *Engine) keepNetworkDNS(ctx context.Context, s *specgen.SpecGenerator, nets []engine.NetworkAttachment) {
+	var gws []net.IP
+	for _, a := range nets {
+		n, err := network.Inspect(e.ctx(ctx), a.Name, nil)
+		if err != nil || !n.DNSEnabled {
+			continue
+		}
+		for _, sub := range n.Subnets {
+			if sub.Gateway != nil {
+				gws = append(gws, sub.Gateway)
+			}
+		}
+	}
+	s.DNSServers = append(gws, s.DNSServers...)
 }
 
 // StartContainer starts a created or stopped container.

@@ -122,7 +122,8 @@ func toSpecgen(cs *engine.ContainerSpec) (*specgen.SpecGenerator, error) {
 		}
 	}
 	for _, u := range cs.Ulimits {
-		name := strings.ToUpper(strings.TrimPrefix(strings.ToLower(u.Name), "rlimit_"))
+		// Podman prefixes "RLIMIT_" and upper-cases itself.
+		name := strings.TrimPrefix(strings.ToLower(u.Name), "rlimit_")
 		if name == "" || u.Soft < 0 || u.Hard < 0 {
 			return nil, fmt.Errorf("ulimits: bad entry %+v", u)
 		}
@@ -130,7 +131,7 @@ func toSpecgen(cs *engine.ContainerSpec) (*specgen.SpecGenerator, error) {
 		if hard == 0 {
 			hard = soft
 		}
-		s.Rlimits = append(s.Rlimits, spec.POSIXRlimit{Type: "RLIMIT_" + name, Soft: uint64(soft), Hard: uint64(hard)})
+		s.Rlimits = append(s.Rlimits, spec.POSIXRlimit{Type: name, Soft: uint64(soft), Hard: uint64(hard)})
 	}
 	if err := setResources(s, cs); err != nil {
 		return nil, err
