@@ -151,8 +151,8 @@ func probe(ctx context.Context, sock string) error {
 // service is cirun's own `podman system service`.
 type service struct {
 	dir, sock, conf, lock, log, pid string
-	idle                       time.Duration
-	opts                       Options
+	idle                            time.Duration
+	opts                            Options
 
 	mu sync.Mutex // serialises ensure within this process
 }

@@ -121,7 +121,10 @@ func TestToSpecgenErrorsNameField(t *testing.T) {
 		{func(c *engine.ContainerSpec) { c.Image = "" }, "image"},
 		{func(c *engine.ContainerSpec) { c.Domainname = "x" }, "domainname"},
 		{func(c *engine.ContainerSpec) { c.NetworkMode = "weird" }, "network_mode"},
-		{func(c *engine.ContainerSpec) { c.NetworkMode = "host"; c.Networks = []engine.NetworkAttachment{{Name: "n"}} }, "networks"},
+		{func(c *engine.ContainerSpec) {
+			c.NetworkMode = "host"
+			c.Networks = []engine.NetworkAttachment{{Name: "n"}}
+		}, "networks"},
 		{func(c *engine.ContainerSpec) { c.MacAddress = "02:00:00:00:00:01" }, "mac_address"},
 		{func(c *engine.ContainerSpec) { c.Expose = []string{"x"} }, "expose"},
 		{func(c *engine.ContainerSpec) { c.DNS = []string{"nope"} }, "dns"},
