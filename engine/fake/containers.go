@@ -418,6 +418,11 @@ func (e *Engine) InspectContainer(_ context.Context, id string) (engine.Containe
 // WaitContainer blocks until the container is not running (it may not have
 // been started yet) and returns its exit code.
 func (e *Engine) WaitContainer(ctx context.Context, id string) (int, error) {
+	e.lock()
+	if c, err := e.lookup(id); err == nil {
+		e.record("wait %s", c.c.Name)
+	}
+	e.mu.Unlock()
 	for {
 		e.lock()
 		c, err := e.lookup(id)

@@ -94,6 +94,10 @@ func (e *Engine) record(format string, args ...any) {
 }
 
 // Calls returns the ordered call log, e.g. ["create p-db-1", "start p-db-1"].
+// Entries are "VERB NAME": create, start, attach+start, stop, kill, pause,
+// unpause, remove, wait, health, "exec NAME CMD...", "network create NAME",
+// "network remove NAME", "volume create NAME", "volume remove NAME",
+// "pull REF" and "rmi REF". Reads (inspect, list, logs) are not logged.
 func (e *Engine) Calls() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
