@@ -262,3 +262,56 @@ func TestLatency(t *testing.T) {
 	t.Logf("connect to running service %s, first call %s; create %s, start %s, health check %s, exec %s, inspect %s; create+start+wait one-shot %s, remove %s",
 		ms(connect), ms(first), ms(create), ms(start), ms(health), ms(execT), ms(inspect), ms(runWait), ms(rm))
 }
+
+// TestServiceStaysUpDuringLongCalls checks that an own service with a short
+// idle timeout does not exit under a long attach or wait (a CI test run
+// can make no other request for minutes).
+func TestServiceStaysUpDuringLongCalls(t *testing.T) {
+	realEngine(t)
+	dir, err := os.MkdirTemp("", "cirun-svc-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e, err := New(ctx, Options{ServiceDir: dir, ServiceIdle: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := servicePID(dir)
+	name := randName("cirun-test-long-")
+	id, err := e.CreateContainer(ctx, &engine.ContainerSpec{Name: name, Image: testImage, Command: []string{"sh", "-c", "sleep 4; echo done"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = e.RemoveContainer(context.Background(), id, engine.RemoveOptions{Force: true}) }()
+	var out strings.Builder
+	if err := e.StartAttached(ctx, id, engine.Streams{Stdout: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "done\n" {
+		t.Errorf("attached output %q", out.String())
+	}
+	if servicePID(dir) != pid {
+		t.Errorf("service restarted during the attach (pid %d -> %d)", pid, servicePID(dir))
+	}
+	id2, err := e.CreateContainer(ctx, &engine.ContainerSpec{Name: name + "-w", Image: testImage, Command: []string{"sh", "-c", "sleep 4; exit 2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = e.RemoveContainer(context.Background(), id2, engine.RemoveOptions{Force: true}) }()
+	if err := e.StartContainer(ctx, id2); err != nil {
+		t.Fatal(err)
+	}
+	if code, err := e.WaitContainer(ctx, id2); err != nil || code != 2 {
+		t.Errorf("wait: %d %v", code, err)
+	}
+	if servicePID(dir) != pid {
+		t.Errorf("service restarted during the wait (pid %d -> %d)", pid, servicePID(dir))
+	}
+	e.Close()
+	for syscall.Kill(pid, 0) == nil && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond) // polling a process, not synchronising
+	}
+}

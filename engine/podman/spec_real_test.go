@@ -198,3 +198,66 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestAttachTTYAndStdin covers the attach paths the conformance suite does
+// not: a TTY container (raw stream) and a container reading stdin.
+func TestAttachTTYAndStdin(t *testing.T) {
+	e := realEngine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	name := randName("cirun-test-tty-")
+	labels := map[string]string{"dev.cirun.test": name}
+	t.Cleanup(func() {
+		cs, _ := e.ListContainers(context.Background(), engine.Filter{Labels: labels, All: true})
+		for _, c := range cs {
+			_ = e.RemoveContainer(context.Background(), c.ID, engine.RemoveOptions{Force: true})
+		}
+	})
+	id, err := e.CreateContainer(ctx, &engine.ContainerSpec{Name: name, Image: testImage, Labels: labels, Tty: true,
+		Command: []string{"sh", "-c", "echo on-tty; [ -t 1 ] && echo is-a-tty"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := e.StartAttached(ctx, id, engine.Streams{Stdout: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.ReplaceAll(out.String(), "\r", ""); got != "on-tty\nis-a-tty\n" {
+		t.Errorf("tty output %q", out.String())
+	}
+
+	id, err = e.CreateContainer(ctx, &engine.ContainerSpec{Name: name + "-in", Image: testImage, Labels: labels, OpenStdin: true,
+		Command: []string{"sh", "-c", "read line; echo got $line"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := e.StartAttached(ctx, id, engine.Streams{Stdin: strings.NewReader("hello\n"), Stdout: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "got hello\n" {
+		t.Errorf("stdin round trip %q", out.String())
+	}
+	if code, err := e.WaitContainer(ctx, id); err != nil || code != 0 {
+		t.Errorf("wait: %d %v", code, err)
+	}
+
+	// Exec with a TTY and with stdin.
+	id, err = e.CreateContainer(ctx, &engine.ContainerSpec{Name: name + "-ex", Image: testImage, Labels: labels, Command: []string{"sleep", "60"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.StartContainer(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	code, err := e.Exec(ctx, id, engine.ExecSpec{Cmd: []string{"sh", "-c", "cat; exit 6"}, Streams: engine.Streams{Stdin: strings.NewReader("piped\n"), Stdout: &out}})
+	if err != nil || code != 6 || out.String() != "piped\n" {
+		t.Errorf("exec with stdin: %d %v %q", code, err, out.String())
+	}
+	out.Reset()
+	code, err = e.Exec(ctx, id, engine.ExecSpec{Cmd: []string{"sh", "-c", "[ -t 1 ] && echo tty"}, Tty: true, Streams: engine.Streams{Stdout: &out}})
+	if err != nil || code != 0 || strings.TrimSpace(out.String()) != "tty" {
+		t.Errorf("exec with tty: %d %v %q", code, err, out.String())
+	}
+}
