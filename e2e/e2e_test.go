@@ -211,8 +211,8 @@ func TestUnhealthyDependencyFailsFast(t *testing.T) {
 	}
 	mustContain(t, "stderr", res.stderr, "container "+p+"-db-1 is unhealthy")
 	mustContain(t, "stderr", res.stderr, "db: starting, but never ready")
-	if app := podman(t, "ps", "-a", "-q", "--filter", "name=^"+p+"-app-1$"); app != "" {
-		t.Errorf("app was created although its dependency is unhealthy")
+	if app := podman(t, "ps", "-q", "--filter", "name=^"+p+"-app-1$"); app != "" {
+		t.Errorf("app is running although its dependency is unhealthy")
 	}
 	res = cirun(t, nil, "-f", f, "-p", p, "test")
 	if res.code != 1 {

@@ -151,8 +151,22 @@ var errDepFailed = errors.New("dependency failed")
 
 func (s *session) upService(ctx context.Context, name string, runs map[string]*svcRun, existing []engine.Container, o UpOptions) ([]engine.Container, error) {
 	svc := s.project.Services[name]
-	// The image is resolved (pulled or built) while dependencies start.
-	img, imgErr := s.ensureImage(ctx, svc, o.Build, o.NoBuild)
+	// As docker compose does, containers are created (or recreated) as soon
+	// as their image is there, while dependencies start; they are started
+	// once the dependencies' conditions hold.
+	var containers []engine.Container
+	var steps []Action
+	img, err := s.ensureImage(ctx, svc, o.Build, o.NoBuild)
+	if err == nil {
+		policy := recreateDiverged
+		if o.ForceRecreate {
+			policy = recreateForce
+		} else if o.NoRecreate {
+			policy = recreateNever
+		}
+		want := desired{Service: name, Replicas: replicas(svc), Hash: configHash(svc), ImageID: img.ID}
+		containers, steps, err = s.prepare(ctx, svc, img, decide(want, existing, policy), o)
+	}
 	deps := make([]string, 0, len(svc.DependsOn))
 	for d := range svc.DependsOn {
 		if runs[d] != nil {
@@ -176,57 +190,57 @@ func (s *session) upService(ctx context.Context, name string, runs map[string]*s
 			return nil, err
 		}
 	}
-	if imgErr != nil {
-		return nil, imgErr
+	if err != nil {
+		return nil, err
 	}
-	policy := recreateDiverged
-	if o.ForceRecreate {
-		policy = recreateForce
-	} else if o.NoRecreate {
-		policy = recreateNever
+	if o.NoStart {
+		return containers, nil
 	}
-	want := desired{Service: name, Replicas: replicas(svc), Hash: configHash(svc), ImageID: img.ID}
-	plan := decide(want, existing, policy)
-	return s.apply(ctx, svc, img, plan, o)
+	for i := range containers {
+		if steps[i].Kind == ActKeep {
+			continue
+		}
+		if err := s.startContainer(ctx, &containers[i]); err != nil {
+			return nil, err
+		}
+	}
+	return containers, nil
 }
 
-// apply executes a service's plan and returns its containers, running.
-func (s *session) apply(ctx context.Context, svc types.ServiceConfig, img engine.Image, plan Plan, o UpOptions) ([]engine.Container, error) {
+// prepare executes the removing and creating part of a service's plan and
+// returns its containers (not yet started) with the action for each.
+func (s *session) prepare(ctx context.Context, svc types.ServiceConfig, img engine.Image, plan Plan, o UpOptions) ([]engine.Container, []Action, error) {
 	r := s.r
 	var out []engine.Container
+	var steps []Action
 	for _, a := range plan {
 		name := containerName(s.project.Name, svc, a.Number)
 		switch a.Kind {
 		case ActRemove:
 			if err := s.removeContainer(ctx, *a.Existing, o.StopTimeout); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			continue
 		case ActRecreate:
 			r.event("Container", a.Existing.Name, "Recreate", a.Reason)
 			t := stopTimeout(svc, o.StopTimeout)
 			if err := s.removeContainer(ctx, *a.Existing, &t); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			fallthrough
 		case ActCreate:
 			c, err := s.createContainer(ctx, svc, img, a.Number, name, false, nil)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			a.Existing = &c
 		case ActKeep:
 			r.event("Container", a.Existing.Name, "Running", "")
 		}
-		c := *a.Existing
-		if !o.NoStart && a.Kind != ActKeep {
-			if err := s.startContainer(ctx, &c); err != nil {
-				return nil, err
-			}
-		}
-		out = append(out, c)
+		out = append(out, *a.Existing)
+		steps = append(steps, a)
 	}
-	return out, nil
+	return out, steps, nil
 }
 
 func stopTimeout(svc types.ServiceConfig, override *time.Duration) time.Duration {

@@ -67,14 +67,14 @@ func TestUpStartsDependentAfterDependencyIsHealthy(t *testing.T) {
 		t.Fatalf("up: %v", err)
 	}
 	calls := eng.Calls()
-	startDB, probeDB, createApp := indexOf(calls, "start p-db-1"), -1, indexOf(calls, "create p-app-1")
+	startDB, probeDB, startApp := indexOf(calls, "start p-db-1"), -1, indexOf(calls, "start p-app-1")
 	for i, c := range calls {
 		if strings.HasPrefix(c, "exec p-db-1") && probeDB < 0 {
 			probeDB = i
 		}
 	}
-	if startDB < 0 || probeDB < 0 || createApp < 0 || !(startDB < probeDB && probeDB < createApp) {
-		t.Errorf("want start db, probe db, then create app; calls:\n%s", strings.Join(calls, "\n"))
+	if startDB < 0 || probeDB < 0 || startApp < 0 || !(startDB < probeDB && probeDB < startApp) {
+		t.Errorf("want start db, probe db, then start app; calls:\n%s", strings.Join(calls, "\n"))
 	}
 	if indexOf(calls, "network create p_default") > startDB {
 		t.Errorf("network created after the first container started:\n%s", strings.Join(calls, "\n"))
@@ -96,8 +96,10 @@ func TestUpUnhealthyDependencyStopsDependents(t *testing.T) {
 	if !strings.Contains(err.Error(), "dependency failed to start: container p-db-1 is unhealthy") {
 		t.Errorf("message = %q", err)
 	}
-	if indexOf(eng.Calls(), "create p-app-1") >= 0 {
-		t.Errorf("app was created although db is unhealthy")
+	// As with docker compose, app's container exists (created while db
+	// started) but was never started.
+	if indexOf(eng.Calls(), "start p-app-1") >= 0 {
+		t.Errorf("app was started although db is unhealthy")
 	}
 }
 
