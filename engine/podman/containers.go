@@ -169,8 +169,9 @@ func (e *Engine) RemoveContainer(ctx context.Context, id string, opts engine.Rem
 }
 
 // ListContainers lists containers carrying every label in f.Labels
-// (running ones only unless f.All), sorted by name. Listed containers have
-// Health parsed from Podman's status but no Healthcheck: inspect for that.
+// (running ones only unless f.All), sorted by name. Podman 4.3's list
+// carries no health: listed containers have Health "" and Healthcheck nil
+// (InspectContainer has both).
 func (e *Engine) ListContainers(ctx context.Context, f engine.Filter) ([]engine.Container, error) {
 	opts := new(containers.ListOptions).WithAll(f.All)
 	if lf := labelFilters(f.Labels); len(lf) > 0 {
