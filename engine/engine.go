@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"time"
 )
 
@@ -27,6 +28,8 @@ type Engine interface {
 	Networks
 	Volumes
 	Containers
+	Files
+	EventStream
 	// Info describes the engine (for `cirun doctor` and `version`).
 	Info(ctx context.Context) (Info, error)
 }
@@ -53,6 +56,16 @@ type Images interface {
 	PullImage(ctx context.Context, ref string, opts PullOptions) error
 	// RemoveImage removes a local image (by reference or ID).
 	RemoveImage(ctx context.Context, ref string, force bool) error
+	// PushImage pushes the local image ref to its registry; ErrNotFound if
+	// there is no such local image.
+	PushImage(ctx context.Context, ref string, opts PushOptions) error
+}
+
+// PushOptions tune PushImage.
+type PushOptions struct {
+	SkipTLSVerify bool
+	Quiet         bool
+	Progress      io.Writer // push progress lines, nil for none
 }
 
 // Image is a local image.
@@ -178,6 +191,73 @@ type Containers interface {
 	// Exec runs a command in a running container and returns its exit code.
 	// ErrNotRunning if the container is not running.
 	Exec(ctx context.Context, id string, spec ExecSpec) (int, error)
+	// TopContainer lists the processes of a running container, as `ps`
+	// shows them (psArgs are ps options; none means the engine's default).
+	// ErrNotRunning if the container is not running.
+	TopContainer(ctx context.Context, id string, psArgs ...string) (Processes, error)
+}
+
+// Processes is the process table of a container: Titles are the column
+// names ("UID", "PID", ..., "CMD"), each row has one cell per title.
+type Processes struct {
+	Titles []string
+	Rows   [][]string
+}
+
+// Files copies files in and out of containers (running or not) as tar
+// archives, as `docker cp` does.
+type Files interface {
+	// StatPath describes path in the container (symlinks not followed);
+	// ErrNotFound if it does not exist.
+	StatPath(ctx context.Context, id, path string) (PathStat, error)
+	// CopyFrom writes a tar archive of path to w; its entries are named
+	// after path's base name ("file.txt", "dir/", "dir/a", ...).
+	// ErrNotFound if path does not exist.
+	CopyFrom(ctx context.Context, id, path string, w io.Writer) error
+	// CopyTo extracts the tar archive r into the directory dir of the
+	// container, creating dir if it is missing (as Podman does).
+	CopyTo(ctx context.Context, id, dir string, r io.Reader) error
+}
+
+// PathStat describes a path in a container.
+type PathStat struct {
+	Name       string
+	Size       int64
+	Mode       fs.FileMode // type bits included: Mode.IsDir()
+	ModTime    time.Time
+	LinkTarget string // for symlinks
+}
+
+// EventStream streams the engine's container events.
+type EventStream interface {
+	// ContainerEvents calls fn with each container event matching f, in
+	// order, until ctx is done (then it returns nil), f.Until passes, or fn
+	// returns an error (which it returns).
+	ContainerEvents(ctx context.Context, f EventFilter, fn func(ContainerEvent) error) error
+}
+
+// EventFilter selects container events.
+type EventFilter struct {
+	// Labels every event's container must carry ("" matches any value).
+	Labels map[string]string
+	// Since replays past events from that time; zero means only new ones.
+	Since time.Time
+	// Until ends the stream at that time; zero means never.
+	Until time.Time
+}
+
+// ContainerEvent is one state change of a container, in docker's terms.
+type ContainerEvent struct {
+	Time time.Time
+	// Action is docker's word: create, start, die, stop, kill, pause,
+	// unpause, restart, destroy, exec_create, health_status, ...
+	Action string
+	ID     string
+	Name   string
+	Image  string
+	// Attributes are the container's labels plus "name" and "image" (and
+	// "exitCode" on die), as docker's Actor.Attributes.
+	Attributes map[string]string
 }
 
 // Streams are the standard streams of an attached container or exec.
@@ -204,11 +284,15 @@ type LogOptions struct {
 
 // ExecSpec is a command to run in a container.
 type ExecSpec struct {
-	Cmd     []string
-	Env     []string
-	User    string
-	WorkDir string
-	Tty     bool
+	Cmd        []string
+	Env        []string
+	User       string
+	WorkDir    string
+	Tty        bool
+	Privileged bool
+	// Detach starts the command and returns at once with exit code 0,
+	// without streams.
+	Detach  bool
 	Streams Streams // nil writers discard output
 }
 

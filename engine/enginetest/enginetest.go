@@ -60,6 +60,11 @@ func Run(t *testing.T, newEngine func(t *testing.T) engine.Engine, opts Options)
 		{"Networks", testNetworks},
 		{"Volumes", testVolumes},
 		{"Images", testImages},
+		{"Top", testTop},
+		{"Files", testFiles},
+		{"Events", testEvents},
+		{"PushMissing", testPushMissing},
+		{"ExecPrivilegedDetach", testExecPrivilegedDetach},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -128,6 +128,7 @@ func (e *Engine) CreateContainer(_ context.Context, spec *engine.ContainerSpec) 
 		c.c.Ports = append(c.c.Ports, p)
 	}
 	e.containers[id] = c
+	e.emit(c, "create")
 	return id, nil
 }
 
@@ -182,6 +183,7 @@ func (e *Engine) start(_ context.Context, id, verb string) (<-chan struct{}, err
 		c.logs = append(c.logs, logLine{at: now, stderr: l.stderr, text: l.text})
 	}
 	done := c.done
+	e.emit(c, "start")
 	if !res.blocked {
 		e.exit(c, res.code)
 	} else {
@@ -199,6 +201,7 @@ func (e *Engine) exit(c *container, code int) {
 	c.c.ExitCode = code
 	c.c.FinishedAt = e.now()
 	close(c.done)
+	e.emit(c, "die")
 	c.notify()
 }
 
@@ -296,6 +299,7 @@ func (e *Engine) StopContainer(_ context.Context, id string, _ time.Duration) er
 		code = 143
 	}
 	e.exit(c, code)
+	e.emit(c, "stop")
 	return nil
 }
 
@@ -311,6 +315,7 @@ func (e *Engine) KillContainer(_ context.Context, id string, signal string) erro
 	if !c.c.Running() {
 		return fmt.Errorf("killing container %s: %w", c.c.Name, engine.ErrNotRunning)
 	}
+	e.emit(c, "kill")
 	e.exit(c, 128+signalNumber(signal))
 	return nil
 }
@@ -366,6 +371,7 @@ func (e *Engine) setPaused(id string, pause bool) error {
 		return fmt.Errorf("%s container %s: state %s: %w", verb, c.c.Name, c.c.State, engine.ErrConflict)
 	}
 	c.c.State = to
+	e.emit(c, verb)
 	c.notify()
 	return nil
 }
@@ -385,6 +391,7 @@ func (e *Engine) RemoveContainer(_ context.Context, id string, opts engine.Remov
 		}
 		e.exit(c, 137)
 	}
+	e.emit(c, "destroy")
 	delete(e.containers, c.c.ID)
 	return nil
 }
@@ -586,9 +593,16 @@ func (e *Engine) Exec(_ context.Context, id string, spec engine.ExecSpec) (int, 
 		return -1, fmt.Errorf("exec in %s: empty command", snap.Name)
 	}
 	if e.OnExec != nil {
-		return e.OnExec(snap, append([]string(nil), spec.Cmd...)), nil
+		code := e.OnExec(snap, append([]string(nil), spec.Cmd...))
+		if spec.Detach {
+			return 0, nil
+		}
+		return code, nil
 	}
 	res := interpret(spec.Cmd, false)
+	if spec.Detach {
+		return 0, nil
+	}
 	writeLines(spec.Streams.Stdout, res.out, false)
 	writeLines(spec.Streams.Stderr, res.out, true)
 	return res.code, nil

@@ -42,6 +42,7 @@ type Engine struct {
 	containers map[string]*container    // by ID
 	networks   map[string]*engine.Network
 	volumes    map[string]*engine.Volume
+	ext        extState // pushes, files and events (extra.go)
 }
 
 // container is the fake's state of one container.
@@ -369,6 +370,7 @@ func (e *Engine) RemoveVolume(_ context.Context, name string, force bool) error 
 					return fmt.Errorf("removing volume %s: used by container %s: %w", name, c.c.Name, engine.ErrConflict)
 				}
 				e.exit(c, 137)
+				e.emit(c, "destroy")
 				delete(e.containers, id)
 			}
 		}

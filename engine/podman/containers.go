@@ -449,13 +449,17 @@ func (e *Engine) Exec(ctx context.Context, id string, spec engine.ExecSpec) (int
 		User:         spec.User,
 		WorkingDir:   spec.WorkDir,
 		Tty:          spec.Tty,
-		AttachStdin:  spec.Streams.Stdin != nil,
+		Privileged:   spec.Privileged,
+		AttachStdin:  spec.Streams.Stdin != nil && !spec.Detach,
 		AttachStdout: true,
 		AttachStderr: true,
 	}}
 	sid, err := containers.ExecCreate(e.ctx(ctx), id, cfg)
 	if err != nil {
 		return -1, fmt.Errorf("exec in %s: %w", id, mapErr(err, engine.ErrNotRunning))
+	}
+	if spec.Detach {
+		return e.execDetached(ctx, id, sid)
 	}
 	body := fmt.Sprintf(`{"Detach":false,"Tty":%t}`, spec.Tty)
 	if err := e.attachStream(ctx, "/exec/"+url.PathEscape(sid)+"/start", body, spec.Tty, spec.Streams, nil); err != nil {
