@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/containers/buildah/define"
 	"github.com/containers/buildah/imagebuildah"
 	"github.com/containers/buildah/pkg/parse"
-	"github.com/containers/common/libnetwork/network"
 	nettypes "github.com/containers/common/libnetwork/types"
 	"github.com/containers/common/pkg/config"
 	"github.com/containers/storage"
@@ -41,8 +38,9 @@ func Reexec() bool {
 // Options configure a Builder.
 type Options struct {
 	// GraphRoot, RunRoot and GraphDriver select the containers-storage
-	// store. All empty (the default) means the current user's default
-	// store, the one Podman uses, so Podman sees built images at once.
+	// store (set GraphRoot and RunRoot together). All empty, the default,
+	// means the current user's default store, the one Podman uses, so
+	// Podman sees built images at once.
 	GraphRoot   string
 	RunRoot     string
 	GraphDriver string
@@ -53,6 +51,8 @@ type Options struct {
 	// Logf receives debug messages; nil discards them.
 	Logf func(format string, args ...any)
 }
+
+var _ imagebuild.Builder = (*Builder)(nil)
 
 // Builder builds images with the Buildah library on one store. It is safe
 // for concurrent use; Close it when done.
@@ -93,7 +93,8 @@ func New(opts Options) (*Builder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening image store %s: %w", storeOpts.GraphRoot, err)
 	}
-	logf("opened store %s (run root %s, driver %s) in %s", store.GraphRoot(), store.RunRoot(), store.GraphDriverName(), time.Since(start))
+	logf("opened store %s (run root %s, driver %s) in %s; private mount namespace: %v",
+		store.GraphRoot(), store.RunRoot(), store.GraphDriverName(), time.Since(start), PrivateMountNamespace())
 
 	isolation, err := parse.IsolationOption("")
 	if err != nil {
@@ -132,25 +133,7 @@ func New(opts Options) (*Builder, error) {
 	}, nil
 }
 
-// networkInterface sets up the network backend RUN steps use, once for all
-// builds. Left to itself, containers/common picks CNI for any store that
-// has images but no "defaultNetworkBackend" file (a store other than
-// Podman's), and RUN then fails where no CNI plugins are installed. Such a
-// store gets netavark when it is installed; a store Podman has used keeps
-// Podman's choice.
-func networkInterface(store storage.Store, conf *config.Config) (nettypes.ContainerNetwork, error) {
-	c := *conf
-	if c.Network.NetworkBackend == "" {
-		_, err := os.Stat(filepath.Join(store.GraphRoot(), "defaultNetworkBackend"))
-		if _, lookErr := c.FindHelperBinary("netavark", false); errors.Is(err, fs.ErrNotExist) && lookErr == nil {
-			c.Network.NetworkBackend = string(nettypes.Netavark)
-		}
-	}
-	_, netInt, err := network.NetworkBackend(store, &c, false)
-	return netInt, err
-}
-
-// Close shuts the store down. It fails if a build is still running. Layers
+// Close waits for running builds, then shuts the store down. Layers
 // mounted by others (Podman's running containers share the store) are left
 // alone; the builder's own build containers are gone by then.
 func (b *Builder) Close() error {
@@ -189,6 +172,7 @@ func (b *Builder) Build(ctx context.Context, req imagebuild.Request) (imagebuild
 	defer df.cleanup()
 
 	p := newProgress(req.Service, req.ProgressMode, req.Progress, df.display, df.instrs)
+	p.debugf = b.logf
 	out, errOut := p.writer(), p.writer()
 	opts := b.buildOptions(req, p, out, errOut)
 	// With an ID file buildah neither prints "--> <id>" after each step nor
@@ -200,13 +184,21 @@ func (b *Builder) Build(ctx context.Context, req imagebuild.Request) (imagebuild
 	iid.Close()
 	defer os.Remove(iid.Name())
 	opts.IIDFile = iid.Name()
+	b.logf("%s: preparing the build took %s", req.Service, time.Since(start))
 	id, _, err := imagebuildah.BuildDockerfiles(ctx, b.store, opts, df.path)
 	out.(*lineWriter).flush()
 	errOut.(*lineWriter).flush()
 	if err != nil {
-		return imagebuild.Result{}, p.fail(err)
+		err = p.fail(err, ctx.Err() != nil)
+		if ctx.Err() != nil {
+			// buildah notices cancellation only between steps or while
+			// committing; report the cancellation, not its side effects.
+			return imagebuild.Result{}, fmt.Errorf("building %s: %w", req.Service, ctx.Err())
+		}
+		return imagebuild.Result{}, err
 	}
 	p.done()
+	b.logf("%s: buildah finished %s after the start", req.Service, time.Since(start))
 
 	res := imagebuild.Result{ImageID: id}
 	res.Steps, res.CacheHits = p.counts()

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	libbuildah "github.com/containers/buildah"
 	"github.com/containers/image/v5/copy"
@@ -407,6 +408,24 @@ func TestTargetStage(t *testing.T) {
 	}
 }
 
+func TestCanceledBuild(t *testing.T) {
+	t.Parallel()
+	b, _ := builders(t)
+	u := unique(t)
+	dir := buildContext(t, map[string]string{"Dockerfile": "FROM " + baseImage + "\nRUN echo " + u + "; sleep 2\nRUN echo never\n"})
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	var out syncBuffer
+	_, err := b.Build(ctx, imagebuild.Request{Service: "slow", ContextDir: dir, Tags: []string{"localhost/cirun-test-" + u}, Progress: &out, ProgressMode: "plain"})
+	t.Logf("progress:\n%s", out.String())
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error = %v, want deadline exceeded", err)
+	}
+	if !strings.Contains(out.String(), "slow  #1 RUN echo "+u+"; sleep 2 CANCELED after") || strings.Contains(out.String(), "echo never") {
+		t.Errorf("progress does not show the cancellation:\n%s", out.String())
+	}
+}
+
 func TestConcurrentBuilds(t *testing.T) {
 	t.Parallel()
 	b, _ := builders(t)
@@ -434,6 +453,23 @@ func TestUnsupportedFieldFails(t *testing.T) {
 	_, _, err := build(t, b, imagebuild.Request{Service: "web", ContextDir: dir, Secrets: []imagebuild.Secret{{ID: "tok", EnvVar: "TOKEN"}}})
 	if !errors.Is(err, imagebuild.ErrUnsupported) || !strings.Contains(err.Error(), "web: build.secrets") {
 		t.Errorf("error = %v", err)
+	}
+}
+
+func TestPrivateMountNamespace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	self, err1 := os.Readlink("/proc/self/ns/mnt")
+	parent, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", os.Getppid()))
+	if err := errors.Join(err1, err2); err != nil {
+		t.Skip(err)
+	}
+	if os.Getenv("CIRUN_SHARED_MOUNT_NS") != "" {
+		t.Skip("CIRUN_SHARED_MOUNT_NS is set")
+	}
+	if !PrivateMountNamespace() || self == parent {
+		t.Errorf("not in a private mount namespace: self %s, parent %s, flag %v", self, parent, PrivateMountNamespace())
 	}
 }
 

@@ -57,6 +57,7 @@ type progress struct {
 	w       io.Writer
 	now     func() time.Time
 	file    string
+	debugf  func(format string, args ...any)
 
 	mu     sync.Mutex
 	instrs []instr
@@ -71,7 +72,7 @@ func newProgress(service, mode string, w io.Writer, file string, instrs []instr)
 	if w == nil {
 		w = io.Discard
 	}
-	return &progress{service: service, mode: mode, w: w, now: time.Now, file: file, instrs: instrs}
+	return &progress{service: service, mode: mode, w: w, now: time.Now, file: file, instrs: instrs, debugf: func(string, ...any) {}}
 }
 
 // logf is BuildOptions.Log.
@@ -84,6 +85,7 @@ func (p *progress) logf(format string, args ...any) {
 		return
 	case strings.HasPrefix(msg, "FROM "):
 		p.endStep()
+		p.debugf("%s: %s", p.service, msg)
 		p.match(msg, true)
 		if p.mode != "quiet" {
 			p.printf("%s", oneLine(msg))
@@ -116,6 +118,7 @@ func (p *progress) endStep() {
 	}
 	p.cur = nil
 	s.dur = p.now().Sub(s.start)
+	p.debugf("%s: step #%d took %s (cached: %v)", p.service, s.num, s.dur, s.cached)
 	if p.mode == "quiet" {
 		return
 	}
@@ -176,7 +179,8 @@ func (p *progress) done() {
 
 // fail ends the build with err, attributing it to the running step (with
 // the step's Dockerfile line and output tail) when buildah failed in one.
-func (p *progress) fail(err error) error {
+// canceled says the build's context was canceled.
+func (p *progress) fail(err error, canceled bool) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.cur
@@ -188,10 +192,16 @@ func (p *progress) fail(err error) error {
 	}
 	s.dur = p.now().Sub(s.start)
 	if p.mode != "quiet" {
-		p.printf("#%d %s ERROR after %s", s.num, oneLine(s.text), seconds(s.dur))
+		verdict := "ERROR"
+		if canceled {
+			verdict = "CANCELED"
+		}
+		p.printf("#%d %s %s after %s", s.num, oneLine(s.text), verdict, seconds(s.dur))
 	}
+	// Both prefixes wrap the cause with %w; the outer text repeats the step
+	// (or dumps it with %+v), which StepError already says.
 	inner := err
-	if u := errors.Unwrap(err); u != nil && strings.HasPrefix(msg, "building at STEP") {
+	if u := errors.Unwrap(err); u != nil {
 		inner = u
 	}
 	return &imagebuild.StepError{

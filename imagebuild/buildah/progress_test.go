@@ -113,7 +113,7 @@ func TestProgressStepError(t *testing.T) {
 		feed(p, fmt.Sprintf("line %d", i))
 	}
 	inner := errors.New("exit status 2")
-	err := p.fail(fmt.Errorf("building at STEP \"RUN make all\": %w", inner))
+	err := p.fail(fmt.Errorf("building at STEP \"RUN make all\": %w", inner), false)
 	var se *imagebuild.StepError
 	if !errors.As(err, &se) {
 		t.Fatalf("error %v is not a StepError", err)
@@ -138,7 +138,7 @@ func TestProgressStepError(t *testing.T) {
 func TestProgressErrorOutsideStep(t *testing.T) {
 	p := newTestProgress(t, "plain", io.Discard)
 	feed(p, "LOG FROM localhost/base AS build")
-	err := p.fail(errors.New("localhost/base: image not known"))
+	err := p.fail(errors.New("localhost/base: image not known"), false)
 	var se *imagebuild.StepError
 	if errors.As(err, &se) {
 		t.Fatalf("error outside a step became a StepError: %v", err)
@@ -166,5 +166,15 @@ func TestOneLine(t *testing.T) {
 	}
 	if got := oneLine("RUN a \\\n\t b"); got != "RUN a \\ b" {
 		t.Errorf("oneLine = %q", got)
+	}
+}
+
+func TestProgressCanceled(t *testing.T) {
+	var buf strings.Builder
+	p := newTestProgress(t, "tty", &buf)
+	feed(p, "LOG FROM localhost/base AS build", "LOG ARG V=1")
+	p.fail(errors.New("committing container for step {...}: context canceled"), true)
+	if want := "app  #1 ARG V=1 CANCELED after 1.0s\n"; !strings.HasSuffix(buf.String(), want) {
+		t.Errorf("progress:\n%s\nwant suffix %q", buf.String(), want)
 	}
 }

@@ -35,6 +35,7 @@ func run() error {
 	noCache := flag.Bool("no-cache", false, "ignore the layer cache")
 	n := flag.Int("n", 1, "builds in a row (same process)")
 	debug := flag.Bool("debug", false, "print the builder's debug messages")
+	timeout := flag.Duration("timeout", 0, "cancel each build after this long")
 	root := flag.String("root", "", "storage graph root (default: the user's store)")
 	runRoot := flag.String("runroot", "", "storage run root")
 	trace := flag.Bool("trace", false, "log the libraries at debug level with millisecond timestamps")
@@ -61,11 +62,17 @@ func run() error {
 	fmt.Fprintf(os.Stderr, "new: %.3fs\n", time.Since(t0).Seconds())
 	for i := 0; i < *n; i++ {
 		t := time.Now()
-		_, err := b.Build(context.Background(), imagebuild.Request{
+		ctx, cancel := context.Background(), context.CancelFunc(func() {})
+		if *timeout > 0 {
+			ctx, cancel = context.WithTimeout(ctx, *timeout)
+		}
+		_, err := b.Build(ctx, imagebuild.Request{
 			Service: "bench", ContextDir: flag.Arg(0), Tags: []string{*tag},
 			NoCache: *noCache, Progress: os.Stderr, ProgressMode: *mode,
 		})
+		cancel()
 		if err != nil {
+			fmt.Fprintf(os.Stderr, "build failed after %.3fs\n", time.Since(t).Seconds())
 			b.Close()
 			return err
 		}
