@@ -100,3 +100,9 @@ done
 echo "== $N rounds, $SIZE_MB MB in $LAYERS layers, $(nproc) CPUs, load $(cut -d" " -f1-3 /proc/loadavg)"
 "$WORK/regtool" bench -layout "$WORK/image" -n "$N" \
 	cirun="127.0.0.1:$PORT1" docker-registry-2.8="127.0.0.1:$PORT2"
+
+# Server CPU time over the whole run (both did the same work): less sensitive
+# to other load on the machine than wall-clock time.
+tck=$(getconf CLK_TCK)
+cpu() { awk -v t="$tck" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"; }
+echo "server CPU seconds: cirun $(cpu "${pids[0]}"), docker-registry-2.8 $(cpu "${pids[1]}")"
