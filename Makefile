@@ -26,6 +26,6 @@ demo: setup build ## run `cirun test` on the bundled example stack
 bench: setup build ## benchmarks vs podman-compose and raw podman, side by side
 	scripts/bench
 conformance: build ## OCI distribution-spec conformance of `cirun registry serve`
-	scripts/conformance.sh
+	REGISTRY_SERVE='bin/cirun registry serve --quiet --addr $$ADDR --root $$ROOT' scripts/conformance.sh
 clean: ## remove build output
 	rm -rf bin dist

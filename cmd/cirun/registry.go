@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cirun-dev/cirun/registry"
+)
+
+// defaultRegistryRoot is where `registry serve` and `registry gc` keep data.
+func defaultRegistryRoot() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/cirun/registry"
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "cirun", "registry")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".local", "share", "cirun", "registry")
+}
+
+func (e *env) registryCommand() *cli.Command {
+	hostFlag := &cli.StringFlag{Name: "registry", Value: registry.DefaultAddr, EnvVars: []string{"CIRUN_REGISTRY"}, Usage: "registry HOST:PORT"}
+	insecure := &cli.BoolFlag{Name: "insecure-registry", Usage: "allow plain HTTP to a non-loopback registry"}
+	return &cli.Command{
+		Name:  "registry",
+		Usage: "the embedded OCI registry (in-pod image store and build cache)",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "serve",
+				Usage: "serve an OCI registry (distribution v3, filesystem storage, delete enabled)",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "addr", Value: registry.DefaultAddr, Usage: "listen address (loopback by default)"},
+					&cli.StringFlag{Name: "root", Value: defaultRegistryRoot(), Usage: "storage directory (survives restarts)"},
+					&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "log server errors only"},
+				},
+				Action: func(c *cli.Context) error {
+					srv, err := registry.New(registry.Config{Addr: c.String("addr"), Root: c.String("root"), Log: e.stderr, Quiet: c.Bool("quiet")})
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(e.stderr, "registry: serving %s on http://%s\n", srv.Root(), srv.Addr())
+					return srv.Serve(c.Context)
+				},
+			},
+			{
+				Name:      "ls",
+				Usage:     "list repositories and their tags",
+				ArgsUsage: "[REPO]",
+				Flags:     []cli.Flag{hostFlag, insecure},
+				Action: func(c *cli.Context) error {
+					repos, err := registry.List(c.Context, c.String("registry"), c.Args().First(), registry.ClientOptions{Insecure: c.Bool("insecure-registry")})
+					if err != nil {
+						return err
+					}
+					for _, r := range repos {
+						fmt.Fprintf(e.stdout, "%s\t%s\n", r.Name, strings.Join(r.Tags, " "))
+					}
+					return nil
+				},
+			},
+			{
+				Name:      "rm",
+				Usage:     "delete a tag (REPO:TAG) or a manifest (REPO@DIGEST)",
+				ArgsUsage: "REF",
+				Flags:     []cli.Flag{hostFlag, insecure},
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return cli.Exit("registry rm: exactly one REPO:TAG or REPO@DIGEST", 1)
+					}
+					return registry.Remove(c.Context, c.String("registry"), c.Args().First(), registry.ClientOptions{Insecure: c.Bool("insecure-registry")})
+				},
+			},
+			{
+				Name:  "gc",
+				Usage: "remove old tags and unreferenced blobs (offline, on the storage root)",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "root", Value: defaultRegistryRoot(), Usage: "storage directory"},
+					&cli.IntFlag{Name: "keep-last", Usage: "keep the N newest tags of each repository (0: all)"},
+					&cli.DurationFlag{Name: "older-than", Usage: "remove tags last pushed longer ago than this (e.g. 72h)"},
+					&cli.BoolFlag{Name: "dry-run", Usage: "only report what would be removed"},
+				},
+				Action: func(c *cli.Context) error {
+					res, err := registry.GC(c.Context, c.String("root"), registry.GCOptions{
+						KeepLast: c.Int("keep-last"), OlderThan: c.Duration("older-than"), DryRun: c.Bool("dry-run")})
+					if err != nil {
+						return err
+					}
+					verb := "removed"
+					if c.Bool("dry-run") {
+						verb = "would remove"
+					}
+					fmt.Fprintf(e.stdout, "%s %d tags, %d manifests, %d blobs (%d bytes), %d stale uploads\n", verb, len(res.Tags), res.Manifests, res.Blobs, res.Bytes, res.Uploads)
+					for _, t := range res.Tags {
+						fmt.Fprintf(e.stdout, "  %s\n", t)
+					}
+					return nil
+				},
+			},
+		},
+	}
+}
