@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +19,10 @@ type prefixWriter struct {
 	mu     *sync.Mutex
 	out    io.Writer
 	prefix string
-	buf    []byte
+	// stamp, when set, returns a timestamp written after the prefix
+	// (docker compose's --timestamps: the time the line was received).
+	stamp func() string
+	buf   []byte
 }
 
 func (w *prefixWriter) Write(b []byte) (int, error) {
@@ -30,7 +34,7 @@ func (w *prefixWriter) Write(b []byte) (int, error) {
 		}
 		line := w.buf[:i+1]
 		w.mu.Lock()
-		_, err := io.WriteString(w.out, w.prefix+string(line))
+		_, err := io.WriteString(w.out, w.lead()+string(line))
 		w.mu.Unlock()
 		w.buf = w.buf[i+1:]
 		if err != nil {
@@ -40,11 +44,19 @@ func (w *prefixWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// lead is what comes before each line: the prefix and the timestamp.
+func (w *prefixWriter) lead() string {
+	if w.stamp == nil {
+		return w.prefix
+	}
+	return w.prefix + w.stamp() + " "
+}
+
 // Flush writes a last unterminated line.
 func (w *prefixWriter) Flush() {
 	if len(w.buf) > 0 {
 		w.mu.Lock()
-		fmt.Fprintf(w.out, "%s%s\n", w.prefix, w.buf)
+		fmt.Fprintf(w.out, "%s%s\n", w.lead(), w.buf)
 		w.mu.Unlock()
 		w.buf = nil
 	}
@@ -66,17 +78,100 @@ func logPrefixes(names []string) map[string]string {
 	return out
 }
 
-// shortName is a container's name without the project: "db-1".
+// shortName is a container's name without the project: "db-1"; a
+// container_name is kept whole, as docker compose does.
 func shortName(c engine.Container) string {
 	svc := c.Labels[engine.LabelService]
 	num := c.Labels[engine.LabelContainerNumber]
 	if svc == "" {
 		return c.Name
 	}
+	project := c.Labels[engine.LabelProject]
 	if c.Labels[engine.LabelOneoff] == "True" {
-		return strings.TrimPrefix(c.Name, c.Labels[engine.LabelProject]+"-")
+		return strings.TrimPrefix(c.Name, project+"-")
+	}
+	if c.Name != "" && c.Name != project+"-"+svc+"-"+num {
+		return c.Name
 	}
 	return svc + "-" + num
+}
+
+// LogFormat is how container output is written (`up` attached, `logs`).
+type LogFormat struct {
+	// NoPrefix drops the "db-1  | " prefix (--no-log-prefix).
+	NoPrefix bool
+	// Color colors each container's prefix and status lines (docker
+	// compose's rainbow); the CLI sets it only for a terminal.
+	Color bool
+	// Timestamps writes the time each line was received after the prefix.
+	Timestamps bool
+}
+
+// logColors are docker compose's prefix colors (ANSI SGR codes), handed
+// out in turn: cyan, yellow, green, magenta, blue, then their bold forms.
+var logColors = []string{"36", "33", "32", "35", "34", "36;1", "33;1", "32;1", "35;1", "34;1"}
+
+func ansi(code, s string) string { return "\033[" + code + "m" + s + "\033[0m" }
+
+// logFormatter writes the output of a fixed set of containers: every prefix
+// padded to the longest name, colors assigned in name order.
+type logFormatter struct {
+	f        LogFormat
+	clock    Clock
+	mu       sync.Mutex // keeps lines of different containers whole
+	out      io.Writer
+	prefixes map[string]string
+	colors   map[string]string
+}
+
+// newLogFormatter prepares prefixes for names (short container names).
+func newLogFormatter(out io.Writer, names []string, f LogFormat, clock Clock) *logFormatter {
+	sorted := append([]string(nil), names...)
+	sort.Strings(sorted)
+	lf := &logFormatter{f: f, clock: clock, out: out, prefixes: logPrefixes(sorted), colors: map[string]string{}}
+	for i, n := range sorted {
+		if f.Color {
+			lf.colors[n] = logColors[i%len(logColors)]
+		}
+		switch {
+		case f.NoPrefix:
+			lf.prefixes[n] = ""
+		case f.Color:
+			lf.prefixes[n] = ansi(lf.colors[n], lf.prefixes[n])
+		}
+	}
+	return lf
+}
+
+// writer returns the line writer for one container's output.
+func (lf *logFormatter) writer(name string) *prefixWriter {
+	w := &prefixWriter{mu: &lf.mu, out: lf.out, prefix: lf.prefixes[name]}
+	if lf.f.Timestamps {
+		w.stamp = func() string { return lf.clock.Now().Format(rfc3339NanoFixed) }
+	}
+	return w
+}
+
+// rfc3339NanoFixed is docker's timestamp layout for log lines.
+const rfc3339NanoFixed = "2006-01-02T15:04:05.000000000Z07:00"
+
+// status writes a line about a container ("db-1 exited with code 0"), in
+// the container's color.
+func (lf *logFormatter) status(name, msg string) {
+	line := name + " " + msg
+	if c := lf.colors[name]; c != "" {
+		line = ansi(c, line)
+	}
+	lf.mu.Lock()
+	fmt.Fprintln(lf.out, line)
+	lf.mu.Unlock()
+}
+
+// println writes a line of its own ("Attaching to ...").
+func (lf *logFormatter) println(line string) {
+	lf.mu.Lock()
+	fmt.Fprintln(lf.out, line)
+	lf.mu.Unlock()
 }
 
 // tail returns the last n lines of a container's output.
@@ -109,51 +204,4 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(b)
-}
-
-// attach streams the targets' logs with prefixes until every container has
-// exited or ctx ends (`up` without -d).
-func (s *session) attach(ctx context.Context, runs map[string]*svcRun, targets []string) error {
-	var cs []engine.Container
-	var names []string
-	for _, t := range targets {
-		for _, c := range runs[t].containers {
-			cs = append(cs, c)
-			names = append(names, shortName(c))
-		}
-	}
-	prefixes := logPrefixes(names)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, c := range cs {
-		wg.Add(1)
-		go func(c engine.Container) {
-			defer wg.Done()
-			w := &prefixWriter{mu: &mu, out: s.r.opts.Stdout, prefix: prefixes[shortName(c)]}
-			lctx, cancel := context.WithCancel(ctx)
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				_ = s.r.eng.ContainerLogs(lctx, c.ID, engine.LogOptions{Follow: true}, w, w)
-			}()
-			code, err := s.r.eng.WaitContainer(ctx, c.ID)
-			if err == nil {
-				// the log stream ends by itself once the container exited
-				select {
-				case <-done:
-				case <-time.After(2 * time.Second):
-				}
-			}
-			cancel()
-			<-done
-			w.Flush()
-			if err == nil {
-				mu.Lock()
-				fmt.Fprintf(s.r.opts.Stdout, "%s exited with code %d\n", shortName(c), code)
-				mu.Unlock()
-			}
-		}(c)
-	}
-	wg.Wait()
-	return nil
 }

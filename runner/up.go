@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -34,8 +35,27 @@ type UpOptions struct {
 	NoDeps        bool
 	RemoveOrphans bool
 	NoStart       bool
-	// StopTimeout is used when containers are stopped (recreate, Ctrl-C).
+	// StopTimeout is used when containers are stopped (recreate, abort,
+	// Ctrl-C); nil means each service's stop_grace_period (default 10 s).
 	StopTimeout *time.Duration
+	// Scale overrides the number of replicas of services (--scale).
+	Scale map[string]int
+
+	// The rest applies to an attached up (Detach false).
+
+	// OnExit: docker compose's --abort-on-container-exit / -failure.
+	OnExit Cascade
+	// ExitCodeFrom names the service whose exit code `up` returns
+	// (--exit-code-from; the CLI also sets OnExit to CascadeStop).
+	ExitCodeFrom string
+	// Attach restricts the output shown to these services (--attach);
+	// NoAttach hides services (--no-attach); AttachDependencies shows the
+	// dependencies' output too (--attach-dependencies).
+	Attach             []string
+	NoAttach           []string
+	AttachDependencies bool
+	// Log is how container output is written.
+	Log LogFormat
 }
 
 // svcRun is one service's progress within a session.
@@ -47,28 +67,83 @@ type svcRun struct {
 }
 
 // Up creates and starts the services, as `docker compose up` does.
+// Attached (Detach false), it then prints the output of the services until
+// they have exited and returns nil, or an *ExitError with docker compose's
+// exit code when OnExit or ExitCodeFrom decide one. When ctx ends, it
+// removes what it created (docs/decisions.md) and returns nil when
+// attached, ErrInterrupted otherwise.
 func (r *Runner) Up(ctx context.Context, p *types.Project, o UpOptions) error {
-	s := r.newSession(p)
-	defer s.close()
+	p, err := scaled(p, o.Scale)
+	if err != nil {
+		return err
+	}
+	if o.ExitCodeFrom != "" {
+		if _, err := p.GetService(o.ExitCodeFrom); err != nil {
+			return err
+		}
+	}
 	targets := o.Services
 	if len(targets) == 0 {
 		targets = p.ServiceNames()
 	}
+	attached := !o.Detach && !o.NoStart
+	var plan attachPlan
+	if attached {
+		names := targets
+		if !o.NoDeps {
+			if names, err = closure(p, targets); err != nil {
+				return err
+			}
+		}
+		if plan, err = planAttach(p, names, o); err != nil {
+			return err
+		}
+	}
+	s := r.newSession(p)
+	defer s.close()
+	since := r.opts.Clock.Now()
 	runs, err := s.up(ctx, targets, o)
 	if err == nil && o.Wait && !o.NoStart {
 		err = s.waitReady(ctx, runs, targets, o.WaitTimeout)
 	}
-	if err == nil && !o.Detach && !o.NoStart {
-		err = s.attach(ctx, runs, targets)
+	if err == nil && attached {
+		err = s.attach(ctx, runs, plan, o, since)
 	}
 	if ctx.Err() != nil {
 		s.rollback(o.StopTimeout)
 		if !o.Detach {
-			return nil // docker compose: an interrupted attached up exits 0
+			return nil // docs/decisions.md: an interrupted attached up exits 0
 		}
 		return ErrInterrupted
 	}
 	return err
+}
+
+// scaled returns p with the replica counts of scale applied (a copy: p is
+// not changed).
+func scaled(p *types.Project, scale map[string]int) (*types.Project, error) {
+	if len(scale) == 0 {
+		return p, nil
+	}
+	names := make([]string, 0, len(scale))
+	for n := range scale {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	cp := *p
+	cp.Services = maps.Clone(p.Services)
+	for _, n := range names {
+		svc, err := cp.GetService(n)
+		if err != nil {
+			return nil, err
+		}
+		if scale[n] < 0 {
+			return nil, fmt.Errorf("invalid scale %d for service %s: must not be negative", scale[n], n)
+		}
+		svc.SetScale(scale[n])
+		cp.Services[n] = svc
+	}
+	return &cp, nil
 }
 
 // up converges the networks, volumes and containers of targets (and their
