@@ -161,6 +161,10 @@ func (e *env) logf(format string, args ...any) {
 
 // runner returns a Runner over the engine, with progress on stderr.
 func (e *env) runner(c *cli.Context) (*runner.Runner, error) {
+	progress, err := e.progressMode(c)
+	if err != nil {
+		return nil, err
+	}
 	eng, err := e.engine(c)
 	if err != nil {
 		return nil, err
@@ -171,7 +175,6 @@ func (e *env) runner(c *cli.Context) (*runner.Runner, error) {
 	}
 	b := e.builder
 	e.mu.Unlock()
-	progress := c.String("progress")
 	return runner.New(eng, runner.Options{
 		Builder:       b,
 		Events:        newRenderer(e.stderr, progress),
