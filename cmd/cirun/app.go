@@ -60,13 +60,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitCode(err, stderr)
 }
 
-// v1Args converts spellings docker compose still accepts: `-v`/`--version`
-// alone means `version`.
+// v1Args converts the docker-compose v1 spellings docker compose still
+// accepts (see compat.go).
 func v1Args(args []string) []string {
-	if len(args) == 2 && (args[1] == "-v" || args[1] == "--version") {
-		return []string{args[0], "version", "--short"}
-	}
-	return args
+	return compatArgs(args, os.Getenv("CIRUN_DEBUG") != "", os.Stderr)
 }
 
 // signalContext is cancelled by the first SIGINT/SIGTERM (the verbs then

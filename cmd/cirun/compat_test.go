@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestCompatArgs(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"docker-compose --version", "docker-compose version"},
+		{"docker-compose -v", "docker-compose version"},
+		{"docker-compose -f x.yml -v", "docker-compose -f x.yml version"},
+		{"docker-compose --verbose -f x.yml up -d", "docker-compose -f x.yml up -d"},
+		{"docker-compose -p p --verbose ps", "docker-compose -p p ps"},
+		{"docker-compose -h", "docker-compose --help"},
+		// After the command, arguments are the command's own.
+		{"docker-compose exec web sh -c -v", "docker-compose exec web sh -c -v"},
+		{"docker-compose run -v /a:/b web --verbose", "docker-compose run -v /a:/b web --verbose"},
+		{"docker-compose -f -v up", "docker-compose -f -v up"},
+		{"cirun --progress=plain up", "cirun --progress=plain up"},
+	} {
+		var notes bytes.Buffer
+		got := compatArgs(strings.Fields(tc.in), false, &notes)
+		if want := strings.Fields(tc.want); !reflect.DeepEqual(got, want) {
+			t.Errorf("compatArgs(%q) = %q, want %q", tc.in, got, want)
+		}
+		if notes.Len() != 0 {
+			t.Errorf("compatArgs(%q) wrote %q without debug", tc.in, notes.String())
+		}
+	}
+	var notes bytes.Buffer
+	compatArgs([]string{"docker-compose", "--verbose", "ps"}, true, &notes)
+	if !strings.Contains(notes.String(), "--verbose") {
+		t.Errorf("debug note = %q", notes.String())
+	}
+}
+
+func TestResolveEnv(t *testing.T) {
+	env := map[string]string{"FOO": "BAR", "EMPTY": ""}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	got := resolveEnv([]string{"FOO", "UNSET", "EMPTY", "X=1", "Y="}, lookup)
+	want := []string{"FOO=BAR", "EMPTY=", "X=1", "Y="}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("resolveEnv = %q, want %q", got, want)
+	}
+}
+
+func TestParseTimestamp(t *testing.T) {
+	for _, s := range []string{"1700000000", "1700000000.5", "2023-11-14T22:13:20Z", "2023-11-14", "10m"} {
+		if ts, err := parseTimestamp(s); err != nil || ts.IsZero() {
+			t.Errorf("parseTimestamp(%q) = %v, %v", s, ts, err)
+		}
+	}
+	if ts, _ := parseTimestamp("1700000000"); ts.Unix() != 1700000000 {
+		t.Errorf("unix seconds: %v", ts)
+	}
+	if _, err := parseTimestamp("yesterday"); err == nil {
+		t.Errorf("parseTimestamp(yesterday): want an error")
+	}
+}
+
+func TestInstallAlias(t *testing.T) {
+	dir := t.TempDir()
+	exe := dir + "/cirun"
+	if err := writeExe(exe); err != nil {
+		t.Fatal(err)
+	}
+	link, err := installAlias(exe, dir, false)
+	if err != nil || link != dir+"/docker-compose" {
+		t.Fatalf("installAlias = %q, %v", link, err)
+	}
+	if _, err := installAlias(exe, dir, false); err != nil {
+		t.Errorf("installAlias again (same target) = %v, want nil", err)
+	}
+	other := dir + "/other"
+	if err := writeExe(other); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := installAlias(other, dir, false); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("installAlias over another link = %v, want a --force hint", err)
+	}
+	if _, err := installAlias(other, dir, true); err != nil {
+		t.Errorf("installAlias --force = %v", err)
+	}
+	if _, err := installAlias(exe, dir+"/missing", false); err == nil {
+		t.Errorf("installAlias into a missing dir: want an error")
+	}
+}
+
+func writeExe(p string) error { return os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755) }
