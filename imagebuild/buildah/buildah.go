@@ -48,7 +48,8 @@ type Options struct {
 	// when installed (crun fails on hosts with hybrid cgroups), else the
 	// containers.conf default.
 	Runtime string
-	// Logf receives debug messages; nil discards them.
+	// Logf receives debug messages (store location, per-step timings),
+	// from concurrent builds at once; nil discards them.
 	Logf func(format string, args ...any)
 }
 
@@ -186,8 +187,8 @@ func (b *Builder) Build(ctx context.Context, req imagebuild.Request) (imagebuild
 	opts.IIDFile = iid.Name()
 	b.logf("%s: preparing the build took %s", req.Service, time.Since(start))
 	id, _, err := imagebuildah.BuildDockerfiles(ctx, b.store, opts, df.path)
-	out.(*lineWriter).flush()
-	errOut.(*lineWriter).flush()
+	out.flush()
+	errOut.flush()
 	if err != nil {
 		err = p.fail(err, ctx.Err() != nil)
 		if ctx.Err() != nil {

@@ -13,4 +13,11 @@
 // from buildah's own build log: it prints "--> Using cache <id>" to its
 // output stream after the step line whenever a step is satisfied from the
 // cache (see progress.go).
+//
+// Linking this package has one process-wide effect: a root process moves
+// into a private mount namespace before the Go runtime starts (see
+// mountns_linux.go), so that Podman processes sharing the store cannot
+// unmount a running build's layers. RUN-step networking also takes Podman
+// 4.x's netavark lock (network.go). docs/notes-buildah.md has the details
+// and measurements.
 package buildah

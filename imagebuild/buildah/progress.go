@@ -167,8 +167,8 @@ func (p *progress) printf(format string, args ...any) {
 	fmt.Fprintf(p.w, p.service+"  "+format+"\n", args...)
 }
 
-// writer returns an io.Writer feeding p line by line; use one per stream.
-func (p *progress) writer() io.Writer { return &lineWriter{p: p} }
+// writer returns a writer feeding p line by line; use one per stream.
+func (p *progress) writer() *lineWriter { return &lineWriter{p: p} }
 
 // done ends the last step of a successful build.
 func (p *progress) done() {

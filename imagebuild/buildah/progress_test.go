@@ -150,7 +150,7 @@ func TestProgressErrorOutsideStep(t *testing.T) {
 
 func TestLineWriterPartialLines(t *testing.T) {
 	p := newTestProgress(t, "quiet", io.Discard)
-	w := p.writer().(*lineWriter)
+	w := p.writer()
 	fmt.Fprint(w, "a")
 	fmt.Fprint(w, "b\r\nc")
 	w.flush()
