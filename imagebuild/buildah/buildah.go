@@ -178,13 +178,8 @@ func (b *Builder) Build(ctx context.Context, req imagebuild.Request) (imagebuild
 	opts := b.buildOptions(req, p, out, errOut)
 	// With an ID file buildah neither prints "--> <id>" after each step nor
 	// the final ID on the output stream, which would read as step output.
-	iid, err := os.CreateTemp("", "cirun-iid-*")
-	if err != nil {
-		return imagebuild.Result{}, fmt.Errorf("building %s: %w", req.Service, err)
-	}
-	iid.Close()
-	defer os.Remove(iid.Name())
-	opts.IIDFile = iid.Name()
+	// The ID comes back from BuildDockerfiles anyway.
+	opts.IIDFile = os.DevNull
 	b.logf("%s: preparing the build took %s", req.Service, time.Since(start))
 	id, _, err := imagebuildah.BuildDockerfiles(ctx, b.store, opts, df.path)
 	out.flush()

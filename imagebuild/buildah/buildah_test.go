@@ -278,6 +278,9 @@ func TestBuildThenCachedRebuild(t *testing.T) {
 			t.Errorf("progress lacks %q", want)
 		}
 	}
+	if strings.Contains(out, "| "+first.ImageID[:12]) || strings.Contains(out, "| -->") {
+		t.Errorf("buildah's image ID lines leaked into the step output:\n%s", out)
+	}
 	if got := readFile(t, b, first.ImageID, "greeting"); got != "hi "+u+"\n" {
 		t.Errorf("/greeting = %q", got)
 	}
