@@ -1,14 +1,15 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -111,43 +112,154 @@ func planAttach(p *types.Project, names []string, o UpOptions) (attachPlan, erro
 	return a, nil
 }
 
-// exitEvent is one exit of a followed container.
-type exitEvent struct {
-	c    engine.Container
-	code int
-	// restarting: the engine restarts the container (its restart policy);
-	// a later event ends it.
-	restarting bool
-	// silent: the end of a container already reported (a restart that did
-	// not come, a container removed under us): count it, print nothing.
-	silent bool
+// follower is the attach state of one container.
+type follower struct {
+	c       engine.Container
+	name    string // short name: "db-1"
+	watched bool
+	rule    restartRule
+	out     *containerLog // nil: output not shown
+
+	stream   *logStream
+	stopLogs context.CancelFunc
+	logsDone chan struct{} // closed when the current log stream ended
+
+	restarts int
+	lastDie  time.Time
+	pending  int // > 0: exited, the engine is expected to restart it (a generation)
+	ended    bool
 }
+
+// startLogs follows the container's output from since (zero: all of it).
+func (f *follower) startLogs(ctx context.Context, eng engine.Engine, since time.Time) {
+	if f.out == nil {
+		return
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	st := &logStream{log: f.out, passed: make(chan struct{})}
+	f.stream, f.stopLogs, f.logsDone = st, cancel, done
+	go func() {
+		defer close(done)
+		_ = eng.ContainerLogs(lctx, f.c.ID, engine.LogOptions{Follow: true, Since: since, Timestamps: true}, st, st)
+	}()
+}
+
+// finishLogs ends the log stream of a container that exited at died once
+// it has delivered that run's lines (it ended, went past died, or grace
+// passed): they come before the exit line.
+func (f *follower) finishLogs(died time.Time, grace time.Duration) {
+	if f.logsDone == nil {
+		return
+	}
+	f.stream.cut(died)
+	select {
+	case <-f.logsDone:
+	case <-f.stream.passed:
+	case <-time.After(grace):
+	}
+	f.stopLogs()
+	<-f.logsDone
+	f.logsDone = nil
+}
+
+// containerLog is one container's output as an attached up shows it. Its
+// lines come with the engine's timestamps from one log stream per run
+// (Podman's stream of a run may carry on into the next run after a
+// restart); each line is shown once, in time order.
+type containerLog struct {
+	mu    sync.Mutex
+	w     *prefixWriter
+	last  time.Time      // timestamp of the last line shown
+	shown map[string]int // lines shown with timestamp last, by text
+}
+
+// logStream is one log stream of a container: it parses the timestamps,
+// drops lines already shown and, once cut, lines after the cut.
+type logStream struct {
+	log    *containerLog
+	buf    []byte
+	ts     time.Time      // timestamp of this stream's last line
+	counts map[string]int // this stream's lines with timestamp ts
+	cutAt  time.Time
+	passed chan struct{} // closed when a line after cutAt arrived
+}
+
+func (st *logStream) Write(b []byte) (int, error) {
+	l := st.log
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st.buf = append(st.buf, b...)
+	for {
+		i := bytes.IndexByte(st.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		line := string(st.buf[:i])
+		st.buf = st.buf[i+1:]
+		st.line(line)
+	}
+}
+
+// line handles one line "TIMESTAMP text"; l.mu is held.
+func (st *logStream) line(line string) {
+	l := st.log
+	stamp, text, _ := strings.Cut(line, " ")
+	ts, err := time.Parse(time.RFC3339Nano, stamp)
+	if err != nil { // no timestamp: show as is
+		_, _ = io.WriteString(l.w, line+"\n")
+		return
+	}
+	if !st.cutAt.IsZero() && ts.After(st.cutAt) {
+		select {
+		case <-st.passed:
+		default:
+			close(st.passed)
+		}
+		return
+	}
+	if !ts.Equal(st.ts) {
+		st.ts, st.counts = ts, map[string]int{}
+	}
+	st.counts[text]++
+	switch {
+	case ts.Before(l.last):
+		return
+	case ts.After(l.last):
+		l.last, l.shown = ts, map[string]int{}
+	}
+	if st.counts[text] <= l.shown[text] {
+		return // another stream showed it
+	}
+	l.shown[text]++
+	_, _ = io.WriteString(l.w, text+"\n")
+}
+
+// cut makes the stream drop the lines after t (the next run's).
+func (st *logStream) cut(t time.Time) {
+	st.log.mu.Lock()
+	st.cutAt = t
+	st.log.mu.Unlock()
+}
+
+// restartWait bounds how long an exited container whose restart policy
+// says it restarts is given to start again (Podman restarts at once).
+const restartWait = 5 * time.Second
+
+// logGrace bounds how long an exited container's log stream may take to
+// deliver its last lines.
+const logGrace = 2 * time.Second
 
 // attach prints the output of the shown containers with docker compose's
 // prefixes until every watched container has exited, applying the abort
 // rules, and returns an *ExitError carrying docker compose's exit code
-// (the aborting container's, or ExitCodeFrom's). It returns at once when
-// ctx ends (the caller handles the interrupt). since is when this `up`
-// began: containers it did not create show only output from then on.
+// (the aborting container's, or ExitCodeFrom's). Exits and restarts come
+// from the engine's event stream (in order, with exit codes), as docker
+// compose's monitor reads them. It returns ctx's error at once when ctx
+// ends (the caller handles the interrupt). since is when this `up` began:
+// events before it are ignored, and containers it did not create show
+// only their output from then on.
 func (s *session) attach(ctx context.Context, runs map[string]*svcRun, plan attachPlan, o UpOptions, since time.Time) error {
-	var cs []engine.Container
-	var shown []string
-	for _, run := range runs {
-		for _, c := range run.containers {
-			svc := c.Labels[engine.LabelService]
-			if plan.show[svc] || plan.watched(svc) {
-				cs = append(cs, c)
-			}
-			if plan.show[svc] {
-				shown = append(shown, shortName(c))
-			}
-		}
-	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
-	sort.Strings(shown)
-	lf := newLogFormatter(s.r.opts.Stdout, shown, o.Log, s.r.opts.Clock)
-	lf.println("Attaching to " + strings.Join(shown, ", "))
-
 	fresh := map[string]bool{}
 	s.mu.Lock()
 	for _, it := range s.created {
@@ -157,79 +269,138 @@ func (s *session) attach(ctx context.Context, runs map[string]*svcRun, plan atta
 	}
 	s.mu.Unlock()
 
+	var fs []*follower
+	var shown []string
+	for _, run := range runs {
+		for _, c := range run.containers {
+			svc := c.Labels[engine.LabelService]
+			if !plan.show[svc] && !plan.watched(svc) {
+				continue
+			}
+			f := &follower{c: c, name: shortName(c), watched: plan.watched(svc), rule: restartRuleOf(s.project.Services[svc])}
+			fs = append(fs, f)
+			if plan.show[svc] {
+				shown = append(shown, f.name)
+			}
+		}
+	}
+	sort.Slice(fs, func(i, j int) bool { return fs[i].name < fs[j].name })
+	sort.Strings(shown)
+	lf := newLogFormatter(s.r.opts.Stdout, shown, o.Log, s.r.opts.Clock)
+	lf.println("Attaching to " + strings.Join(shown, ", "))
+
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	exits := make(chan exitEvent)
-	var stopping atomic.Bool
-	var wg sync.WaitGroup
+	events, evErr := s.containerEvents(fctx, since)
+	byID := map[string]*follower{}
 	remaining := 0
-	for _, c := range cs {
-		svc := c.Labels[engine.LabelService]
-		if plan.watched(svc) {
+	for _, f := range fs {
+		byID[f.c.ID] = f
+		if plan.show[f.c.Labels[engine.LabelService]] {
+			f.out = &containerLog{w: lf.writer(f.name)}
+			from := since
+			if fresh[f.c.ID] {
+				from = time.Time{}
+			}
+			f.startLogs(fctx, s.r.eng, from)
+		}
+		if f.watched {
 			remaining++
 		}
-		var w *prefixWriter
-		if plan.show[svc] {
-			w = lf.writer(shortName(c))
-		}
-		from := since
-		if fresh[c.ID] {
-			from = time.Time{}
-		}
-		rule := restartRuleOf(s.project.Services[svc])
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.follow(fctx, c, w, from, rule, &stopping, exits)
-		}()
 	}
-
-	// Containers that exited before the followers started report in any
-	// order: handle their exits in the order they happened.
-	seq := &exitSequencer{first: s.exitedOrder(ctx, cs), held: map[string]exitEvent{}}
-	code, aborted, captured := 0, false, false
-	var stopErr chan error
-	for remaining > 0 {
-		ev, ok := seq.next()
-		for !ok {
-			select {
-			case e := <-exits:
-				seq.add(e)
-			case <-ctx.Done():
-				cancel()
-				wg.Wait()
-				return ctx.Err()
+	defer func() {
+		for _, f := range fs {
+			if f.logsDone != nil {
+				f.stopLogs()
+				<-f.logsDone
 			}
-			ev, ok = seq.next()
+			if f.out != nil {
+				f.out.w.Flush()
+			}
 		}
-		svc := ev.c.Labels[engine.LabelService]
-		if !ev.silent {
-			lf.status(shortName(ev.c), fmt.Sprintf("exited with code %d", ev.code))
-		}
-		if !plan.watched(svc) {
-			continue
-		}
-		if !ev.restarting {
+	}()
+
+	type restartTimeout struct {
+		f   *follower
+		gen int
+	}
+	timeouts := make(chan restartTimeout)
+	end := func(f *follower) {
+		f.pending, f.ended = 0, true
+		if f.watched {
 			remaining--
 		}
-		if ev.silent {
+	}
+	code, aborted, captured := 0, false, false
+	var stopping bool
+	var stopErr chan error
+	for remaining > 0 {
+		var ev engine.ContainerEvent
+		select {
+		case ev = <-events:
+		case err := <-evErr:
+			return fmt.Errorf("following the containers of project %s: %w", s.project.Name, err)
+		case t := <-timeouts:
+			if t.f.pending == t.gen && !t.f.ended {
+				end(t.f) // the restart did not come
+			}
+			continue
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		f := byID[ev.ID]
+		if f == nil || f.ended || ev.Time.Before(since) {
 			continue
 		}
-		if o.OnExit != CascadeIgnore && !aborted && !(o.OnExit == CascadeFail && ev.code == 0) {
-			aborted = true
-			code = ev.code
+		switch ev.Action {
+		case "start":
+			if f.pending > 0 {
+				f.pending = 0
+				f.restarts++
+				f.startLogs(fctx, s.r.eng, f.lastDie.Add(time.Nanosecond))
+			}
+			continue
+		case "destroy":
+			end(f) // removed under us (a concurrent down)
+			continue
+		case "die":
+		default:
+			continue
+		}
+		exit, err := strconv.Atoi(ev.Attributes["exitCode"])
+		if err != nil {
+			exit = -1
+		}
+		f.finishLogs(ev.Time, logGrace)
+		lf.status(f.name, fmt.Sprintf("exited with code %d", exit))
+		f.lastDie = ev.Time
+		if !stopping && f.rule.expect(exit, f.restarts) {
+			f.pending++
+			t := restartTimeout{f, f.pending}
+			time.AfterFunc(restartWait, func() {
+				select {
+				case timeouts <- t:
+				case <-fctx.Done():
+				}
+			})
+		} else {
+			end(f)
+		}
+		if !f.watched {
+			continue
+		}
+		if o.OnExit != CascadeIgnore && !aborted && !(o.OnExit == CascadeFail && exit == 0) {
+			aborted, stopping = true, true
+			code = exit
 			lf.println("Aborting on container exit...")
-			stopping.Store(true)
 			stopErr = make(chan error, 1)
 			go func() { stopErr <- s.stopServices(ctx, runs, plan.stop, o.StopTimeout) }()
 		}
-		if o.ExitCodeFrom != "" && !captured && svc == o.ExitCodeFrom {
-			code = ev.code
+		if o.ExitCodeFrom != "" && !captured && f.c.Labels[engine.LabelService] == o.ExitCodeFrom {
+			code = exit
 			captured = true
 		}
 	}
-	cancel()
-	wg.Wait()
 	var err error
 	if stopErr != nil {
 		err = <-stopErr
@@ -243,160 +414,48 @@ func (s *session) attach(ctx context.Context, runs map[string]*svcRun, plan atta
 	return err
 }
 
-// exitedOrder returns the IDs of the containers in cs that have already
-// exited, in the order they exited.
-func (s *session) exitedOrder(ctx context.Context, cs []engine.Container) []string {
-	got := make([]engine.Container, len(cs))
-	var wg sync.WaitGroup
-	for i, c := range cs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if ic, err := s.r.eng.InspectContainer(ctx, c.ID); err == nil {
-				got[i] = ic
+// containerEvents streams the project's container events from since. A
+// stream that breaks is resumed after the last event delivered (three
+// times at most; then the error is sent on the second channel).
+func (s *session) containerEvents(ctx context.Context, since time.Time) (<-chan engine.ContainerEvent, <-chan error) {
+	out := make(chan engine.ContainerEvent, 64)
+	errc := make(chan error, 1)
+	f := engine.EventFilter{Labels: map[string]string{engine.LabelProject: s.project.Name}, Since: since}
+	go func() {
+		last := time.Time{}
+		for failures := 0; ; {
+			err := s.r.eng.ContainerEvents(ctx, f, func(ev engine.ContainerEvent) error {
+				if !last.IsZero() && !ev.Time.After(last) {
+					return nil // seen before the stream was resumed
+				}
+				select {
+				case out <- ev:
+					last = ev.Time
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+			if ctx.Err() != nil {
+				return
 			}
-		}()
-	}
-	wg.Wait()
-	var exited []engine.Container
-	for _, c := range got {
-		if c.ID != "" && c.Exited() {
-			exited = append(exited, c)
-		}
-	}
-	sort.SliceStable(exited, func(i, j int) bool { return exited[i].FinishedAt.Before(exited[j].FinishedAt) })
-	ids := make([]string, len(exited))
-	for i, c := range exited {
-		ids[i] = c.ID
-	}
-	return ids
-}
-
-// exitSequencer hands out exit events: first those of the containers in
-// first, in that order, then the others as they arrive.
-type exitSequencer struct {
-	first []string             // IDs still expected, in order
-	held  map[string]exitEvent // early arrivals of containers in first
-	later []exitEvent          // arrivals of other containers, held until first is done
-}
-
-func (q *exitSequencer) add(ev exitEvent) {
-	for _, id := range q.first {
-		if _, dup := q.held[id]; id == ev.c.ID && !dup {
-			q.held[id] = ev
-			return
-		}
-	}
-	q.later = append(q.later, ev)
-}
-
-// next returns the next event to handle, if one is ready.
-func (q *exitSequencer) next() (exitEvent, bool) {
-	if len(q.first) > 0 {
-		ev, ok := q.held[q.first[0]]
-		if !ok {
-			return exitEvent{}, false
-		}
-		delete(q.held, q.first[0])
-		q.first = q.first[1:]
-		return ev, true
-	}
-	if len(q.later) > 0 {
-		ev := q.later[0]
-		q.later = q.later[1:]
-		return ev, true
-	}
-	return exitEvent{}, false
-}
-
-// follow streams one container's output to w (nil: not shown) and reports
-// each of its exits on exits, following it again when the engine restarts
-// it, until it has ended for good or ctx ends.
-func (s *session) follow(ctx context.Context, c engine.Container, w *prefixWriter, since time.Time, rule restartRule, stopping *atomic.Bool, exits chan<- exitEvent) {
-	eng := s.r.eng
-	send := func(ev exitEvent) bool {
-		select {
-		case exits <- ev:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	var prev time.Time // start of the run being followed, in the engine's time
-	if got, err := eng.InspectContainer(ctx, c.ID); err == nil {
-		prev = got.StartedAt
-	}
-	for restarts := 0; ; restarts++ {
-		done := make(chan struct{})
-		lctx, stopLogs := context.WithCancel(ctx)
-		if w != nil {
-			go func() {
-				defer close(done)
-				_ = eng.ContainerLogs(lctx, c.ID, engine.LogOptions{Follow: true, Since: since}, w, w)
-			}()
-		} else {
-			close(done)
-		}
-		code, err := eng.WaitContainer(ctx, c.ID)
-		if err == nil {
-			// The log stream ends by itself once the container exited.
+			if err != nil {
+				if failures++; failures > 3 {
+					errc <- err
+					return
+				}
+			}
+			if !last.IsZero() {
+				f.Since = last
+			}
 			select {
-			case <-done:
-			case <-time.After(2 * time.Second):
+			case <-ctx.Done():
+				return
+			case <-time.After(200 * time.Millisecond):
 			}
 		}
-		stopLogs()
-		<-done
-		if w != nil {
-			w.Flush()
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			// Removed under us (a concurrent down): it ended, unreported.
-			send(exitEvent{c: c, silent: true})
-			return
-		}
-		restarting := !stopping.Load() && rule.expect(code, restarts)
-		if !send(exitEvent{c: c, code: code, restarting: restarting}) || !restarting {
-			return
-		}
-		started, ok := s.awaitRestart(ctx, c.ID, prev, stopping)
-		if !ok {
-			send(exitEvent{c: c, silent: true})
-			return
-		}
-		prev, since = started, started
-	}
-}
-
-// restartWait bounds how long an exited container with a restart policy
-// is given to come back (Podman restarts at once).
-const restartWait = 5 * time.Second
-
-// awaitRestart waits until the engine has started container id again
-// (a start later than prev) and returns the new start time; false when it
-// did not restart in time, is gone, or we are stopping it.
-func (s *session) awaitRestart(ctx context.Context, id string, prev time.Time, stopping *atomic.Bool) (time.Time, bool) {
-	deadline := time.Now().Add(restartWait)
-	for {
-		got, err := s.r.eng.InspectContainer(ctx, id)
-		if err != nil || stopping.Load() {
-			return time.Time{}, false
-		}
-		if got.StartedAt.After(prev) {
-			return got.StartedAt, true
-		}
-		if time.Now().After(deadline) {
-			return time.Time{}, false
-		}
-		select {
-		case <-ctx.Done():
-			return time.Time{}, false
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	}()
+	return out, errc
 }
 
 // stopServices stops the containers of services in the given order (as

@@ -431,21 +431,55 @@ func TestLogFormatter(t *testing.T) {
 	}
 }
 
-func TestExitSequencer(t *testing.T) {
-	ev := func(id string) exitEvent { return exitEvent{c: engine.Container{ID: id}} }
-	q := &exitSequencer{first: []string{"a", "b"}, held: map[string]exitEvent{}}
-	q.add(ev("c"))
-	q.add(ev("b"))
-	if _, ok := q.next(); ok {
-		t.Fatal("handed out an event before a's")
+func TestUpAttachedFollowsRestarts(t *testing.T) {
+	// docker compose's attach-restart fixture: on-failure with 2 attempts
+	// gives three runs; each one's output and exit is shown. The fake does
+	// not restart containers: the test does it as the engine would.
+	r, eng, out := attachRunner(t)
+	p := upProject(map[string]string{"failing": "echo world; exit 1"})
+	svc := p.Services["failing"]
+	svc.Restart = "on-failure:2"
+	p.Services["failing"] = svc
+	wait := upAsync(t, r, context.Background(), p, UpOptions{})
+	for run := 1; run <= 2; run++ {
+		pollUntil(t, "exit line", func() bool { return strings.Count(out.String(), "failing-1 exited with code 1") == run })
+		if err := eng.StartContainer(context.Background(), "p-failing-1"); err != nil {
+			t.Fatal(err)
+		}
 	}
-	q.add(ev("a"))
-	var got []string
-	for e, ok := q.next(); ok; e, ok = q.next() {
-		got = append(got, e.c.ID)
+	if err := wait(); err != nil {
+		t.Fatalf("up = %v", err)
 	}
-	if strings.Join(got, "") != "abc" {
-		t.Errorf("order %v, want a b c", got)
+	if n := strings.Count(out.String(), "failing-1  | world\n"); n != 3 {
+		t.Errorf("%d runs' output shown, want 3:\n%s", n, out)
+	}
+	if n := strings.Count(out.String(), "failing-1 exited with code 1\n"); n != 3 {
+		t.Errorf("%d exit lines, want 3:\n%s", n, out)
+	}
+}
+
+func TestLogStreamsShowEachLineOnce(t *testing.T) {
+	// After a restart Podman's stream of run 1 may carry on into run 2
+	// while the stream of run 2 replays it: each line is shown once.
+	var out bytes.Buffer
+	var mu sync.Mutex
+	l := &containerLog{w: &prefixWriter{mu: &mu, out: &out, prefix: "a-1  | "}}
+	ts := func(s int) string { return time.Unix(1_700_000_000+int64(s), 0).UTC().Format(time.RFC3339Nano) }
+	old := &logStream{log: l, passed: make(chan struct{})}
+	_, _ = old.Write([]byte(ts(1) + " start\n" + ts(2) + " x\n" + ts(2) + " x\n" + ts(3) + " world\n"))
+	_, _ = old.Write([]byte(ts(5) + " start\n")) // run 2, before the cut
+	old.cut(time.Unix(1_700_000_004, 0))
+	_, _ = old.Write([]byte(ts(6) + " world\n")) // run 2, after the cut
+	select {
+	case <-old.passed:
+	default:
+		t.Error("stream not marked as past the cut")
+	}
+	next := &logStream{log: l, passed: make(chan struct{})}
+	_, _ = next.Write([]byte(ts(5) + " start\n" + ts(6) + " world\n" + "no timestamp\n"))
+	want := "a-1  | start\na-1  | x\na-1  | x\na-1  | world\na-1  | start\na-1  | world\na-1  | no timestamp\n"
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
 	}
 }
 
