@@ -38,7 +38,10 @@ type healthEngine interface {
 
 // healthState is what a monitor publishes.
 type healthState struct {
-	Status   string // engine.Health* or "" before the first result
+	Status string // engine.Health* or "" before the first result
+	// Recorded is the status of the last recorded check (what the engine
+	// shows); it trails Status after a readiness probe succeeded.
+	Recorded string
 	Exited   bool
 	ExitCode int
 	Err      error // monitoring itself failed (engine unreachable, ...)
@@ -93,6 +96,7 @@ func (m *monitor) current() (healthState, <-chan struct{}) {
 func (m *monitor) run(ctx context.Context) {
 	next := m.started.Add(m.gap(m.started, false))
 	status := engine.HealthStarting
+	recorded := ""
 	for ctx.Err() == nil {
 		now := m.clock.Now()
 		switch {
@@ -103,7 +107,7 @@ func (m *monitor) run(ctx context.Context) {
 					return
 				}
 			} else if res.Status != "" {
-				status = res.Status
+				status, recorded = res.Status, res.Status
 			}
 			next = m.clock.Now().Add(m.gap(m.clock.Now(), status == engine.HealthHealthy))
 		case status != engine.HealthHealthy:
@@ -118,7 +122,7 @@ func (m *monitor) run(ctx context.Context) {
 				next = m.clock.Now() // record it in the engine right away
 			}
 		}
-		m.publish(healthState{Status: status})
+		m.publish(healthState{Status: status, Recorded: recorded})
 		if status == engine.HealthUnhealthy {
 			// Waiters fail on unhealthy (docker compose does); nothing in
 			// this process needs the container's health after that.
@@ -167,6 +171,23 @@ func (m *monitor) gone(ctx context.Context, probeErr error) bool {
 func (m *monitor) snapshot() healthState {
 	st, _ := m.current()
 	return st
+}
+
+// waitRecorded blocks until the engine has recorded the healthy status the
+// monitor reports (or the monitor says otherwise, or ctx ends), so a command
+// that returns after `--wait` leaves `podman ps` showing "healthy".
+func (m *monitor) waitRecorded(ctx context.Context) {
+	for {
+		st, ch := m.current()
+		if st.Status != engine.HealthHealthy || st.Recorded == engine.HealthHealthy || st.Exited || st.Err != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ch:
+		}
+	}
 }
 
 // waitHealthy blocks until the monitor reports healthy (nil), unhealthy or

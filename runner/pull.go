@@ -86,7 +86,7 @@ func (r *Runner) Pull(ctx context.Context, p *types.Project, o PullOptions) erro
 				return
 			}
 			if svc.Build != nil {
-				event("Service", svc.Name, "Warning", fmt.Sprintf("pulling %s: %v", svc.Image, err))
+				event("Service", svc.Name, "Warning", err.Error())
 				mu.Lock()
 				mustBuild = append(mustBuild, svc.Name)
 				mu.Unlock()

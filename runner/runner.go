@@ -98,5 +98,24 @@ func (s *session) track(kind, name string) {
 	s.mu.Unlock()
 }
 
+// settle waits (a few seconds at most) until the engine has recorded every
+// healthy status the session's monitors found by readiness probes.
+func (s *session) settle() {
+	ctx, cancel := context.WithTimeout(s.mctx, 5*time.Second)
+	defer cancel()
+	s.mu.Lock()
+	ms := make([]*monitor, 0, len(s.monitors))
+	for _, m := range s.monitors {
+		ms = append(ms, m)
+	}
+	s.mu.Unlock()
+	for _, m := range ms {
+		m.waitRecorded(ctx)
+	}
+}
+
 // close stops the health monitors.
-func (s *session) close() { s.cancel() }
+func (s *session) close() {
+	s.settle()
+	s.cancel()
+}

@@ -817,7 +817,8 @@ func (s *session) removeContainer(ctx context.Context, c engine.Container, timeo
 // rollback removes what this session created (after an interrupt), newest
 // first, with a fresh context so it runs even though the command's ended.
 func (s *session) rollback(timeout *time.Duration) {
-	s.close()
+	s.cancel() // stop the monitors; nothing to settle
+
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	s.mu.Lock()

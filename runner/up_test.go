@@ -79,6 +79,9 @@ func TestUpStartsDependentAfterDependencyIsHealthy(t *testing.T) {
 	if indexOf(calls, "network create p_default") > startDB {
 		t.Errorf("network created after the first container started:\n%s", strings.Join(calls, "\n"))
 	}
+	if db, _ := eng.InspectContainer(context.Background(), "p-db-1"); db.Health != engine.HealthHealthy {
+		t.Errorf("engine shows db %q after up --wait, want healthy (the recorded check must have run)", db.Health)
+	}
 	c, err := eng.InspectContainer(context.Background(), "p-app-1")
 	if err != nil || c.Labels[engine.LabelProject] != "p" || c.Labels[engine.LabelService] != "app" || c.Labels[engine.LabelContainerNumber] != "1" || c.Labels[engine.LabelOneoff] != "False" {
 		t.Errorf("app labels = %v (%v)", c.Labels, err)

@@ -281,7 +281,18 @@ func (s *service) start(ctx context.Context) error {
 		idle = strconv.FormatUint(uint64(seconds(s.idle)), 10)
 	}
 	cmd := exec.Command(podman, "system", "service", "--time="+idle, "unix://"+s.sock)
-	cmd.Env = append(filterEnv(os.Environ(), "CONTAINERS_CONF", "CONTAINER_HOST", "CONTAINER_CONNECTION"), "CONTAINERS_CONF="+s.conf)
+	if f := hostMountNS(); f != nil {
+		// This cirun runs in a private mount namespace (imagebuild/buildah
+		// moves root processes there for safe builds). The service must not
+		// inherit it: the network namespaces and mounts of its containers
+		// would be invisible to the host (`podman ps` fails, "unknown FS
+		// magic" on /run/netns). nsenter puts it back in the host's.
+		if nsenter, err := exec.LookPath("nsenter"); err == nil {
+			cmd = exec.Command(nsenter, append([]string{"--mount=/proc/self/fd/3", "--", podman}, cmd.Args[1:]...)...)
+			cmd.ExtraFiles = []*os.File{f}
+		}
+	}
+	cmd.Env = append(filterEnv(os.Environ(), "CONTAINERS_CONF", "CONTAINER_HOST", "CONTAINER_CONNECTION", "_CIRUN_MOUNT_NS", hostMountNSEnv), "CONTAINERS_CONF="+s.conf)
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own session: Ctrl-C to cirun's process group must not stop it.
@@ -410,4 +421,26 @@ func filterEnv(env []string, names ...string) []string {
 		}
 	}
 	return out
+}
+
+// hostMountNSEnv is imagebuild/buildah's HostMountNSEnv (this package must not
+// import the build adapter): the descriptor of the host's mount namespace.
+const hostMountNSEnv = "_CIRUN_HOST_MNTNS_FD"
+
+var (
+	hostNSOnce sync.Once
+	hostNSFile *os.File
+)
+
+// hostMountNS returns the host's mount namespace when this process runs in a
+// private one, else nil. The file is kept open for the process's life.
+func hostMountNS() *os.File {
+	hostNSOnce.Do(func() {
+		fd, err := strconv.Atoi(os.Getenv(hostMountNSEnv))
+		if err != nil || fd < 0 {
+			return
+		}
+		hostNSFile = os.NewFile(uintptr(fd), "host-mount-ns")
+	})
+	return hostNSFile
 }

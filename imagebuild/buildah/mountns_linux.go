@@ -22,13 +22,19 @@ package buildah
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <unistd.h>
+#include <fcntl.h>
 
 static int cirun_mount_ns_private;
+static int cirun_host_mntns_fd = -1;
 
 __attribute__((constructor)) static void cirun_private_mount_ns(void) {
 	if (geteuid() != 0 || getenv("_CIRUN_MOUNT_NS") != NULL || getenv("CIRUN_SHARED_MOUNT_NS") != NULL) {
 		return;
 	}
+	// Keep a handle on the host's mount namespace: processes that must live
+	// there (cirun's own Podman service, whose network namespaces and
+	// container mounts the host's podman CLI has to see) are started in it.
+	cirun_host_mntns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	if (unshare(CLONE_NEWNS) != 0) {
 		return;
 	}
@@ -39,10 +45,14 @@ __attribute__((constructor)) static void cirun_private_mount_ns(void) {
 }
 
 static int cirun_private_mount_ns_done(void) { return cirun_mount_ns_private; }
+static int cirun_host_mntns(void) { return cirun_host_mntns_fd; }
 */
 import "C"
 
-import "os"
+import (
+	"os"
+	"strconv"
+)
 
 // privateMountNS is set when this process (or the cirun process that
 // started it) moved into a private mount namespace.
@@ -53,8 +63,18 @@ func init() {
 		// The Go runtime keeps its own copy of the environment, so the
 		// marker for child processes is set here, not in the constructor.
 		os.Setenv("_CIRUN_MOUNT_NS", "1")
+		// engine/podman starts cirun's own Podman service through
+		// `nsenter --mount` on this descriptor (see HostMountNSEnv).
+		if fd := C.cirun_host_mntns(); fd >= 0 {
+			os.Setenv(HostMountNSEnv, strconv.Itoa(int(fd)))
+		}
 	}
 }
+
+// HostMountNSEnv names the environment variable holding the number of a
+// descriptor (close-on-exec) of the host's mount namespace, set when this
+// process moved into a private one.
+const HostMountNSEnv = "_CIRUN_HOST_MNTNS_FD"
 
 // PrivateMountNamespace reports whether this process runs its builds in a
 // private mount namespace (see mountns_linux.go).
