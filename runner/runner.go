@@ -29,6 +29,9 @@ type Options struct {
 	FastPoll time.Duration
 	// BuildProgress is "plain", "quiet" or "tty" for image builds.
 	BuildProgress string
+	// BuildKeyDir holds build keys (see buildkey.go); "" disables skipping
+	// unchanged implicit rebuilds.
+	BuildKeyDir string
 }
 
 // Runner orchestrates compose projects on an engine.

@@ -540,8 +540,10 @@ func (s *session) resolveImage(ctx context.Context, svc types.ServiceConfig, ref
 	build := false
 	if svc.Build != nil && !noBuild {
 		switch {
-		case forceBuild || policy == types.PullPolicyBuild:
+		case forceBuild:
 			build = true
+		case policy == types.PullPolicyBuild:
+			build = !s.skipBuild(ctx, svc, ref)
 		default:
 			ok, err := r.eng.ImageExists(ctx, ref)
 			if err != nil {
@@ -608,6 +610,7 @@ func (s *session) build(ctx context.Context, svc types.ServiceConfig, ref string
 		return fmt.Errorf("building service %s: %w", svc.Name, err)
 	}
 	r.event("Image", ref, "Built", res.Duration.Round(time.Millisecond).String())
+	s.recordBuild(ctx, req, ref)
 	return nil
 }
 

@@ -179,6 +179,7 @@ func (e *env) runner(c *cli.Context) (*runner.Runner, error) {
 		Stderr:        e.stderr,
 		Version:       version,
 		BuildProgress: buildProgress(progress),
+		BuildKeyDir:   filepath.Join(dataDir(), "build-keys"),
 	}), nil
 }
 

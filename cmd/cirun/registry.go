@@ -11,17 +11,21 @@ import (
 	"github.com/cirun-dev/cirun/registry"
 )
 
-// defaultRegistryRoot is where `registry serve` and `registry gc` keep data.
-func defaultRegistryRoot() string {
+// dataDir is where cirun keeps state across invocations: /var/lib/cirun for
+// root, $XDG_DATA_HOME/cirun (~/.local/share/cirun) otherwise.
+func dataDir() string {
 	if os.Geteuid() == 0 {
-		return "/var/lib/cirun/registry"
+		return "/var/lib/cirun"
 	}
 	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
-		return filepath.Join(d, "cirun", "registry")
+		return filepath.Join(d, "cirun")
 	}
 	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".local", "share", "cirun", "registry")
+	return filepath.Join(home, ".local", "share", "cirun")
 }
+
+// defaultRegistryRoot is where `registry serve` and `registry gc` keep data.
+func defaultRegistryRoot() string { return filepath.Join(dataDir(), "registry") }
 
 func (e *env) registryCommand() *cli.Command {
 	hostFlag := &cli.StringFlag{Name: "registry", Value: registry.DefaultAddr, EnvVars: []string{"CIRUN_REGISTRY"}, Usage: "registry HOST:PORT"}

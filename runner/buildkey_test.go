@@ -1,0 +1,100 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/cirun-dev/cirun/engine"
+	"github.com/cirun-dev/cirun/engine/fake"
+	"github.com/cirun-dev/cirun/imagebuild"
+)
+
+func TestFromImages(t *testing.T) {
+	for _, c := range []struct {
+		df   string
+		want []string
+		ok   bool
+	}{
+		{"FROM localhost/debian:bookworm\nRUN true\n", []string{"localhost/debian:bookworm"}, true},
+		{"FROM --platform=linux/amd64 a AS build\nFROM scratch\nCOPY --from=build / /\n", []string{"a"}, true},
+		{"FROM a AS base\nFROM base\nFROM b\n", []string{"a", "b"}, true},
+		{"ARG V=1\nFROM img:$V\n", nil, false},
+	} {
+		got, ok := fromImages([]byte(c.df))
+		if ok != c.ok || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("fromImages(%q) = %v, %v; want %v, %v", c.df, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// countingBuilder "builds" by registering a fresh image ID in the fake engine.
+type countingBuilder struct {
+	eng    *fake.Engine
+	builds int
+}
+
+func (b *countingBuilder) Build(_ context.Context, req imagebuild.Request) (imagebuild.Result, error) {
+	b.builds++
+	for _, tag := range req.Tags {
+		b.eng.AddImage(tag, engine.Image{ID: fmt.Sprintf("sha256:built%d", b.builds)})
+	}
+	return imagebuild.Result{}, nil
+}
+
+func TestUnchangedImplicitRebuildIsSkipped(t *testing.T) {
+	ctxDir := t.TempDir()
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(ctxDir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("Dockerfile", "FROM localhost/base\nCOPY app.txt /app.txt\n")
+	write("app.txt", "v1")
+	eng := fake.New()
+	eng.AddImage("localhost/base", engine.Image{ID: "sha256:base1"})
+	b := &countingBuilder{eng: eng}
+	r := New(eng, Options{Builder: b, BuildKeyDir: t.TempDir(), Clock: newAutoClock()})
+	svc := types.ServiceConfig{Name: "app"}
+	svc.PullPolicy = types.PullPolicyBuild
+	svc.Build = &types.BuildConfig{Context: ctxDir, Dockerfile: "Dockerfile"}
+	p := &types.Project{Name: "p", WorkingDir: ctxDir, Services: types.Services{"app": svc}}
+	ensure := func() {
+		t.Helper()
+		s := r.newSession(p)
+		defer s.close()
+		if _, err := s.ensureImage(context.Background(), svc, false, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ensure()
+	ensure()
+	if b.builds != 1 {
+		t.Errorf("builds after an unchanged rebuild = %d, want 1", b.builds)
+	}
+	write("app.txt", "v2")
+	ensure()
+	if b.builds != 2 {
+		t.Errorf("builds after editing a context file = %d, want 2", b.builds)
+	}
+	eng.AddImage("localhost/base", engine.Image{ID: "sha256:base2"})
+	ensure()
+	if b.builds != 3 {
+		t.Errorf("builds after the base image changed = %d, want 3", b.builds)
+	}
+	eng.AddImage("p-app", engine.Image{ID: "sha256:other"}) // tag moved elsewhere
+	ensure()
+	if b.builds != 4 {
+		t.Errorf("builds after the tag moved to another image = %d, want 4", b.builds)
+	}
+	s := r.newSession(p)
+	defer s.close()
+	if _, err := s.ensureImage(context.Background(), svc, true, false); err != nil || b.builds != 5 {
+		t.Errorf("--build must always build: builds = %d, err %v", b.builds, err)
+	}
+}
