@@ -320,16 +320,27 @@ func (r *Runner) Start(ctx context.Context, sc Scope, o StartOptions) error {
 	if err != nil {
 		return err
 	}
+	named := map[string]bool{}
+	for _, n := range sc.Services {
+		named[n] = true
+	}
 	s := r.newSession(l.graph)
 	defer s.close()
 	sel := containerSel{}
 	err = walk(ctx, l.graph, names, false, func(ctx context.Context, svc string) error {
 		cs := l.of(svc, sel)
 		if len(cs) == 0 {
-			if sc.Compose != nil && replicas(l.graph.Services[svc]) == 0 {
-				return nil
+			// As docker compose: a service named, or defined by the compose
+			// file with replicas, must have a container; services known
+			// only from one-off containers are skipped.
+			defined := false
+			if sc.Compose != nil {
+				_, defined = sc.Compose.Services[svc]
 			}
-			return fmt.Errorf("service %q has no container to start", svc)
+			if named[svc] || (defined && replicas(l.graph.Services[svc]) > 0) {
+				return fmt.Errorf("service %q has no container to start", svc)
+			}
+			return nil
 		}
 		for d, dep := range l.graph.Services[svc].DependsOn {
 			if err := s.waitCondition(ctx, d, dep, l.of(d, sel)); err != nil {

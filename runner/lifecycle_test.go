@@ -171,6 +171,26 @@ func TestStartOfAServiceWithoutContainerFails(t *testing.T) {
 	}
 }
 
+func TestStartWithoutComposeFileSkipsOneOffOnlyServices(t *testing.T) {
+	c := upCmd(t)
+	p := cmdProject()
+	job := p.Services["worker"]
+	job.Name = "job"
+	p.Services["job"] = job
+	if _, err := c.r.Run(c.ctx, p, RunOptions{Service: "job", Command: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.r.Stop(c.ctx, Scope{Project: "p"}, StopOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.r.Start(c.ctx, Scope{Project: "p"}, StartOptions{}); err != nil {
+		t.Errorf("start with a one-off-only service: %v", err)
+	}
+	if err := c.r.Start(c.ctx, Scope{Project: "p", Services: []string{"job"}}, StartOptions{}); err == nil {
+		t.Errorf("start job (one-off containers only): want an error")
+	}
+}
+
 func TestStartWaitFailsForAContainerThatExits(t *testing.T) {
 	c := upCmd(t)
 	// worker's command now exits at once (the fake runs it at each start).
