@@ -172,11 +172,12 @@ func (e *env) runner(c *cli.Context) (*runner.Runner, error) {
 	}
 	b := e.builder
 	e.mu.Unlock()
+	events, stdout, stderr := newDisplay(e.stdout, e.stderr, progress)
 	return runner.New(eng, runner.Options{
 		Builder:       b,
-		Events:        newRenderer(e.stderr, progress),
-		Stdout:        e.stdout,
-		Stderr:        e.stderr,
+		Events:        events,
+		Stdout:        stdout,
+		Stderr:        stderr,
 		Version:       version,
 		BuildProgress: buildProgress(progress),
 		BuildKeyDir:   filepath.Join(dataDir(), "build-keys"),

@@ -89,10 +89,20 @@ func (e *env) progressMode(c *cli.Context) (string, error) {
 	}
 }
 
-// newRenderer returns the progress renderer for a resolved progress mode:
-// docker compose's plain lines (" Container p-db-1 Started"), JSON lines,
-// or nothing. Progress always goes to stderr. tty is rendered as plain
-// lines (a redrawing terminal display is future work).
+// newDisplay returns the progress events for a resolved progress mode and
+// the stdout and stderr the runner writes to: for tty, the terminal display
+// and writers that end its current block when anything else is written.
+func newDisplay(stdout, stderr io.Writer, mode string) (runner.Events, io.Writer, io.Writer) {
+	if mode == progressTTY {
+		d := newTTYDisplay(stderr)
+		return d.event, d.writer(stdout), d.writer(stderr)
+	}
+	return newRenderer(stderr, mode), stdout, stderr
+}
+
+// newRenderer returns the line renderer for a progress mode: docker
+// compose's plain lines (" Container p-db-1 Started"), JSON lines, or
+// nothing. Progress always goes to stderr.
 func newRenderer(w io.Writer, mode string) runner.Events {
 	var mu sync.Mutex
 	switch mode {
