@@ -124,10 +124,11 @@ type follower struct {
 	stopLogs context.CancelFunc
 	logsDone chan struct{} // closed when the current log stream ended
 
-	restarts int
-	lastDie  time.Time
-	pending  int // > 0: exited, the engine is expected to restart it (a generation)
-	ended    bool
+	restarts   int
+	lastDie    time.Time
+	exitedSeen time.Time // when a poll first found it exited without a die event
+	pending    int       // > 0: exited, the engine is expected to restart it (a generation)
+	ended      bool
 }
 
 // startLogs follows the container's output from since (zero: all of it).
@@ -331,6 +332,8 @@ func (s *session) attach(ctx context.Context, runs map[string]*svcRun, plan atta
 			remaining--
 		}
 	}
+	poll := time.NewTicker(exitPoll)
+	defer poll.Stop()
 	code, aborted, captured := 0, false, false
 	var stopping bool
 	var stopErr chan error
@@ -345,6 +348,11 @@ func (s *session) attach(ctx context.Context, runs map[string]*svcRun, plan atta
 				end(t.f) // the restart did not come
 			}
 			continue
+		case <-poll.C:
+			var missed bool
+			if ev, missed = s.missedExit(ctx, fs, since); !missed {
+				continue
+			}
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -412,6 +420,45 @@ func (s *session) attach(ctx context.Context, runs map[string]*svcRun, plan atta
 		return &ExitError{Code: code, Err: err}
 	}
 	return err
+}
+
+// exitPoll is how often an attached up checks the containers it waits on
+// for an exit the event stream did not report (an engine configured
+// without events must not make `up` hang); eventGrace is how long such an
+// exit is given to arrive as an event first. Variables for tests.
+var (
+	exitPoll   = 2 * time.Second
+	eventGrace = 3 * time.Second
+)
+
+// missedExit returns a "die" event for a container that has been found
+// exited for longer than eventGrace without its event, if any.
+func (s *session) missedExit(ctx context.Context, fs []*follower, since time.Time) (engine.ContainerEvent, bool) {
+	for _, f := range fs {
+		if f.ended || f.pending > 0 {
+			continue
+		}
+		c, err := s.r.eng.InspectContainer(ctx, f.c.ID)
+		if err != nil || !c.Exited() {
+			f.exitedSeen = time.Time{}
+			continue
+		}
+		if f.exitedSeen.IsZero() {
+			f.exitedSeen = time.Now()
+			continue
+		}
+		if time.Since(f.exitedSeen) < eventGrace {
+			continue
+		}
+		f.exitedSeen = time.Time{}
+		at := c.FinishedAt
+		if at.Before(since) {
+			at = since
+		}
+		return engine.ContainerEvent{Time: at, Action: "die", ID: c.ID, Name: c.Name,
+			Attributes: map[string]string{"exitCode": strconv.Itoa(c.ExitCode)}}, true
+	}
+	return engine.ContainerEvent{}, false
 }
 
 // containerEvents streams the project's container events from since. A

@@ -483,6 +483,31 @@ func TestLogStreamsShowEachLineOnce(t *testing.T) {
 	}
 }
 
+// silentEngine is an engine whose event stream never reports anything.
+type silentEngine struct{ *fake.Engine }
+
+func (silentEngine) ContainerEvents(ctx context.Context, _ engine.EventFilter, _ func(engine.ContainerEvent) error) error {
+	<-ctx.Done()
+	return nil
+}
+
+func TestUpAttachedNoticesExitsWithoutEvents(t *testing.T) {
+	defer func(p, g time.Duration) { exitPoll, eventGrace = p, g }(exitPoll, eventGrace)
+	exitPoll, eventGrace = 5*time.Millisecond, 20*time.Millisecond
+	eng := fake.New()
+	eng.AddImage("localhost/app", engine.Image{ID: "sha256:app"})
+	out := &syncBuffer{}
+	r := New(silentEngine{eng}, Options{Stdout: out, FastPoll: time.Millisecond, Clock: newAutoClock()})
+	p := upProject(map[string]string{"job": "echo hi; exit 2", "svc": "sleep 300"})
+	err := upAsync(t, r, context.Background(), p, UpOptions{OnExit: CascadeStop})()
+	if exitCodeOf(err) != 2 {
+		t.Fatalf("up = %v, want exit code 2", err)
+	}
+	if !strings.Contains(out.String(), "job-1 exited with code 2") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
 func TestRestartRule(t *testing.T) {
 	two := uint64(2)
 	deploy := types.ServiceConfig{Restart: "always", Deploy: &types.DeployConfig{RestartPolicy: &types.RestartPolicy{Condition: "on-failure", MaxAttempts: &two}}}
