@@ -483,6 +483,25 @@ func TestLogStreamsShowEachLineOnce(t *testing.T) {
 	}
 }
 
+func TestUpWaitAcceptsCompletedOneShotDependency(t *testing.T) {
+	// docker compose's TestUpWait: a service others wait on with
+	// service_completed_successfully has exited 0, which --wait accepts.
+	r, _, _ := attachRunner(t)
+	p := upProject(map[string]string{"oneshot": "echo hello world", "longrunning": "sleep 300"})
+	lr := p.Services["longrunning"]
+	lr.DependsOn = types.DependsOnConfig{"oneshot": {Condition: types.ServiceConditionCompletedSuccessfully, Required: true}}
+	p.Services["longrunning"] = lr
+	if err := r.Up(context.Background(), p, UpOptions{Detach: true, Wait: true}); err != nil {
+		t.Fatalf("up --wait = %v", err)
+	}
+	p2 := upProject(map[string]string{"oneshot": "exit 3", "longrunning": "sleep 300"})
+	p2.Services["longrunning"] = lr
+	r2, _, _ := attachRunner(t)
+	if err := r2.Up(context.Background(), p2, UpOptions{Detach: true, Wait: true, Services: []string{"oneshot"}}); err == nil {
+		t.Errorf("up --wait with a failed one-shot succeeded")
+	}
+}
+
 // silentEngine is an engine whose event stream never reports anything.
 type silentEngine struct{ *fake.Engine }
 

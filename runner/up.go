@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -233,6 +234,9 @@ func (s *session) upService(ctx context.Context, name string, runs map[string]*s
 	var steps []Action
 	img, err := s.ensureImage(ctx, svc, o.Build, o.NoBuild)
 	if err == nil {
+		err = s.awaitShared(ctx, svc, runs) // network_mode: service:..., volumes_from
+	}
+	if err == nil {
 		policy := recreateDiverged
 		if o.ForceRecreate {
 			policy = recreateForce
@@ -332,7 +336,7 @@ func stopTimeout(svc types.ServiceConfig, override *time.Duration) time.Duration
 // (one-off runs).
 func (s *session) createContainer(ctx context.Context, svc types.ServiceConfig, img engine.Image, number int, name string, oneoff bool, override func(*engine.ContainerSpec)) (engine.Container, error) {
 	r := s.r
-	spec, err := containerSpec(specInput{
+	spec, err := s.containerSpec(ctx, specInput{
 		Project: s.project, Service: svc, Number: number, Name: name, Oneoff: oneoff,
 		Image: imageName(s.project.Name, svc), ImageID: img.ID, ImageCheck: img.Healthcheck, Version: r.opts.Version,
 	})
@@ -465,8 +469,20 @@ func (s *session) waitCompleted(ctx context.Context, c engine.Container) error {
 	return nil
 }
 
+// oneShot reports whether a service is a dependency with condition
+// service_completed_successfully: docker compose's --wait waits for such a
+// service to complete instead of to run.
+func oneShot(p *types.Project, svc string) bool {
+	for _, other := range p.Services {
+		if d, ok := other.DependsOn[svc]; ok && d.Condition == types.ServiceConditionCompletedSuccessfully {
+			return true
+		}
+	}
+	return false
+}
+
 // waitReady implements --wait: every container of the targets running, and
-// healthy when it has a healthcheck.
+// healthy when it has a healthcheck; one-shot dependencies completed.
 func (s *session) waitReady(ctx context.Context, runs map[string]*svcRun, targets []string, timeout time.Duration) error {
 	if timeout > 0 {
 		var cancel context.CancelFunc
@@ -481,9 +497,12 @@ func (s *session) waitReady(ctx context.Context, runs map[string]*svcRun, target
 			go func(svc string, c engine.Container) {
 				defer wg.Done()
 				var err error
-				if c.Healthcheck != nil {
+				switch {
+				case oneShot(s.project, svc):
+					err = s.waitCompleted(ctx, c)
+				case c.Healthcheck != nil:
 					err = s.waitHealthy(ctx, c)
-				} else {
+				default:
 					err = s.checkRunning(ctx, c)
 				}
 				var se *ServiceError
@@ -595,14 +614,59 @@ func (s *session) pull(ctx context.Context, svc types.ServiceConfig, ref, policy
 	return nil
 }
 
+// build builds the service's image once per session, whoever asks first:
+// `cirun build` for every service, ensureImage, or another service whose
+// additional_contexts names it with "service:".
 func (s *session) build(ctx context.Context, svc types.ServiceConfig, ref string) error {
+	s.mu.Lock()
+	o := s.images["build "+ref]
+	if o == nil {
+		o = &imageOnce{ref: ref}
+		s.images["build "+ref] = o
+	}
+	s.mu.Unlock()
+	o.once.Do(func() { o.err = s.buildNow(ctx, svc, ref) })
+	return o.err
+}
+
+func (s *session) buildNow(ctx context.Context, svc types.ServiceConfig, ref string) error {
 	r := s.r
 	if r.opts.Builder == nil {
 		return fmt.Errorf("service %s has a build section but no image builder is available", svc.Name)
 	}
 	req := buildRequest(s.project, svc, ref)
+	if r.opts.Registry != "" {
+		req.Registry = r.opts.Registry
+	}
+	req.InsecureRegistry = r.opts.InsecureRegistry
 	req.Progress = r.opts.Stderr
 	req.ProgressMode = r.opts.BuildProgress
+	// additional_contexts "service:NAME": that service's image, built first
+	// (or pulled when it has no build section).
+	if err := contextCycle(s.project, svc.Name, nil); err != nil {
+		return err
+	}
+	for name, v := range req.AdditionalContexts {
+		dep, ok := strings.CutPrefix(v, types.ServicePrefix)
+		if !ok {
+			continue
+		}
+		depSvc, ok := s.project.Services[dep]
+		if !ok {
+			return fmt.Errorf("service %s: build.additional_contexts.%s: no such service %q", svc.Name, name, dep)
+		}
+		depRef := imageName(s.project.Name, depSvc)
+		var err error
+		if depSvc.Build != nil {
+			err = s.build(ctx, depSvc, depRef)
+		} else {
+			_, err = s.ensureImage(ctx, depSvc, false, false)
+		}
+		if err != nil {
+			return fmt.Errorf("service %s: building additional context %s (service %s): %w", svc.Name, name, dep, err)
+		}
+		req.AdditionalContexts[name] = "docker-image://" + depRef
+	}
 	r.event("Image", ref, "Building", "")
 	res, err := r.opts.Builder.Build(ctx, req)
 	if err != nil {
@@ -614,7 +678,30 @@ func (s *session) build(ctx context.Context, svc types.ServiceConfig, ref string
 	return nil
 }
 
-// buildRequest translates a service's build section.
+// contextCycle fails when additional_contexts "service:" references lead
+// from service back to itself.
+func contextCycle(p *types.Project, service string, seen []string) error {
+	if slices.Contains(seen, service) {
+		return fmt.Errorf("build.additional_contexts: services refer to each other in a cycle: %s", strings.Join(append(seen, service), " -> "))
+	}
+	svc, ok := p.Services[service]
+	if !ok || svc.Build == nil {
+		return nil
+	}
+	seen = append(seen, service)
+	for _, k := range slices.Sorted(maps.Keys(svc.Build.AdditionalContexts)) {
+		if dep, ok := strings.CutPrefix(svc.Build.AdditionalContexts[k], types.ServicePrefix); ok {
+			if err := contextCycle(p, dep, seen); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// buildRequest translates a service's build section. A registry named by
+// the compose file (`x-cirun: {registry: HOST:PORT}`) is the build's cache
+// and image exchange unless the runner's options name one.
 func buildRequest(p *types.Project, svc types.ServiceConfig, ref string) imagebuild.Request {
 	b := svc.Build
 	req := imagebuild.Request{
@@ -633,6 +720,7 @@ func buildRequest(p *types.Project, svc types.ServiceConfig, ref string) imagebu
 		CacheFrom:        b.CacheFrom,
 		CacheTo:          b.CacheTo,
 		Platforms:        b.Platforms,
+		Registry:         projectRegistry(p),
 	}
 	if req.ContextDir == "" {
 		req.ContextDir = p.WorkingDir
@@ -644,7 +732,51 @@ func buildRequest(p *types.Project, svc types.ServiceConfig, ref string) imagebu
 		}
 	}
 	sort.Strings(req.ExtraHosts)
+	// Build secrets, as docker compose: the id is the target when given,
+	// else the secret's name; file and environment sources (the loader
+	// resolved the variable from the project's environment).
+	for _, bs := range b.Secrets {
+		sec := imagebuild.Secret{ID: bs.Source}
+		if bs.Target != "" {
+			sec.ID = bs.Target
+		}
+		if def, ok := p.Secrets[bs.Source]; ok {
+			switch {
+			case def.File != "":
+				sec.File = def.File
+			case def.Environment != "":
+				sec.EnvVar = def.Environment
+				if v, ok := def.Extensions[types.SecretConfigXValue].(string); ok {
+					sec.Value = &v
+				}
+			case def.Content != "":
+				v := def.Content
+				sec.Value = &v
+			}
+		}
+		req.Secrets = append(req.Secrets, sec)
+	}
+	for _, k := range b.SSH {
+		if k.Path == "" {
+			req.SSH = append(req.SSH, k.ID)
+		} else {
+			req.SSH = append(req.SSH, k.ID+"="+k.Path)
+		}
+	}
+	if len(b.AdditionalContexts) > 0 {
+		req.AdditionalContexts = make(map[string]string, len(b.AdditionalContexts))
+		for k, v := range b.AdditionalContexts {
+			req.AdditionalContexts[k] = v
+		}
+	}
 	return req
+}
+
+// projectRegistry is `x-cirun: {registry: HOST:PORT}` of the compose file.
+func projectRegistry(p *types.Project) string {
+	x, _ := p.Extensions["x-cirun"].(map[string]any)
+	reg, _ := x["registry"].(string)
+	return reg
 }
 
 // dockerfile resolves the Dockerfile path. compose-go fills in "Dockerfile"
