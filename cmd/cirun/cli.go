@@ -29,6 +29,7 @@ func (e *env) app() *cli.App {
 		},
 		Commands: []*cli.Command{
 			e.upCommand(),
+			e.scaleCommand(),
 			e.downCommand(),
 			e.runCommand(),
 			e.testCommand(),
