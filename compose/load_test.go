@@ -603,7 +603,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "unknown service in depends_on", files: []string{"err_depends_on/compose.yaml"},
 			want: `%s: services.app.depends_on: undefined service "nope"`},
 		{name: "key cirun does not implement", files: []string{"err_unsupported/compose.yaml"},
-			want: "%s: services.app.build.ssh: not supported by cirun yet"},
+			want: "%s: services.app.build.entitlements: not supported by cirun yet"},
 		{name: "invalid value type", files: []string{"err_type/compose.yaml"},
 			want: "%s: services.app.ports: must be a array"},
 		{name: "missing file", files: []string{"err_missing/compose.yaml"},
@@ -648,7 +648,7 @@ func TestErrorFields(t *testing.T) {
 	if !errors.As(err, &ce) {
 		t.Fatalf("err = %v", err)
 	}
-	want := &Error{File: file, Service: "app", Key: "build.ssh", Msg: MsgUnsupported}
+	want := &Error{File: file, Service: "app", Key: "build.entitlements", Msg: MsgUnsupported}
 	if !reflect.DeepEqual(ce, want) {
 		t.Errorf("error = %+v, want %+v", ce, want)
 	}

@@ -15,7 +15,7 @@ func supportDoc() string {
 	b.WriteString("Generated from `compose/support.go` by `go test ./compose -run TestSupportDoc -update`; do not edit.\n\n")
 	b.WriteString("cirun loads compose files with compose-go v2, like docker compose, then rejects every key it\n")
 	b.WriteString("does not implement yet with an error such as\n")
-	b.WriteString("`compose.yaml: services.app.build.ssh: not supported by cirun yet`, instead of ignoring it.\n")
+	b.WriteString("`compose.yaml: services.app.build.entitlements: not supported by cirun yet`, instead of ignoring it.\n")
 	b.WriteString("A key is supported when its path is listed below or lies under a listed path (`*` is any\n")
 	b.WriteString("name, `[]` any list element). `x-*` extensions are always accepted and kept. Services of\n")
 	b.WriteString("inactive profiles are not checked, nor networks and volumes no enabled service uses (they\n")

@@ -37,15 +37,28 @@ type Request struct {
 	Network    string
 	ExtraHosts []string // "HOST:IP"
 	ShmSize    int64
-	// CacheFrom / CacheTo are registry repositories holding layer cache.
+	// CacheFrom / CacheTo are registry repositories holding layer cache:
+	// "HOST/REPO" or compose's "type=registry,ref=HOST/REPO" (a tag is
+	// ignored: the cache's tags are the steps' cache keys).
 	CacheFrom []string
 	CacheTo   []string
 	Secrets   []Secret
-	SSH       []string // "default" or "ID=path"
-	// AdditionalContexts maps names (for COPY --from / FROM) to directories
-	// or image references.
+	SSH       []string // "default" or "ID=path[,path...]"
+	// AdditionalContexts maps names (for COPY --from / FROM / RUN
+	// --mount=from=) to absolute directory paths, or to images as
+	// "docker-image://REF" (the runner turns compose's "service:NAME" into
+	// that service's image).
 	AdditionalContexts map[string]string
 	Platforms          []string
+	// Registry is a registry "HOST[:PORT]" used as shared build cache and
+	// image exchange ("" for none): the layer cache is read from and written
+	// to its CacheRepo repository, and the built image is pushed there
+	// under each tag's repository path (RegistryRef).
+	Registry string
+	// InsecureRegistry allows plain HTTP and unverified TLS for Registry
+	// and cache repositories that are not on a loopback address (loopback
+	// ones always may).
+	InsecureRegistry bool
 	// Progress is where step lines go (stderr in the CLI); nil discards.
 	Progress io.Writer
 	// ProgressMode is "plain" (step output streamed), "quiet" or "tty".
@@ -53,10 +66,35 @@ type Request struct {
 }
 
 // Secret is a build secret mounted by `RUN --mount=type=secret,id=ID`.
+// Exactly one source is set.
 type Secret struct {
 	ID     string
 	File   string // host file holding the secret
 	EnvVar string // or: environment variable holding it
+	// Value is the secret itself (compose's `environment:` source, which
+	// the loader resolves from the project's environment).
+	Value *string
+}
+
+// CacheRepo is the repository of a registry used as shared build cache:
+// one repository for every image, tagged by content-derived cache keys,
+// so agents reuse layers whatever the project or image is called.
+const CacheRepo = "cirun/cache"
+
+// RegistryRef is where a build with Registry pushes the image tagged tag:
+// the tag's repository path (without its registry) under registry.
+// "localhost/proj-app:latest" on "127.0.0.1:5000" is
+// "127.0.0.1:5000/proj-app:latest".
+func RegistryRef(registry, tag string) string {
+	name := tag
+	if first, rest, ok := strings.Cut(tag, "/"); ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		name = rest
+	}
+	last := name[strings.LastIndex(name, "/")+1:]
+	if !strings.Contains(last, ":") && !strings.Contains(last, "@") {
+		name += ":latest"
+	}
+	return strings.TrimSuffix(registry, "/") + "/" + name
 }
 
 // Result describes a finished build.

@@ -29,6 +29,13 @@ type Options struct {
 	FastPoll time.Duration
 	// BuildProgress is "plain", "quiet" or "tty" for image builds.
 	BuildProgress string
+	// Registry is a registry "HOST[:PORT]" builds use as shared layer
+	// cache and push their images to (`--registry`, CIRUN_REGISTRY); it
+	// overrides the compose file's `x-cirun: {registry: ...}`. "" for none.
+	Registry string
+	// InsecureRegistry allows plain HTTP and unverified TLS to a
+	// non-loopback Registry (loopback ones always may).
+	InsecureRegistry bool
 	// BuildKeyDir holds build keys (see buildkey.go); "" disables skipping
 	// unchanged implicit rebuilds.
 	BuildKeyDir string

@@ -65,6 +65,8 @@ type Builder struct {
 	ulimits   []string
 	shmSize   string
 	network   nettypes.ContainerNetwork
+	// registries holds registries.conf drop-ins for insecure cache hosts.
+	registries registriesConf
 
 	mu     sync.RWMutex // Build holds it for reading, Close for writing
 	closed bool
@@ -144,6 +146,7 @@ func (b *Builder) Close() error {
 		return nil
 	}
 	b.closed = true
+	b.registries.close()
 	mounted, err := b.store.Shutdown(false)
 	if errors.Is(err, storage.ErrLayerUsedByContainer) {
 		b.logf("store shut down; %d layers stay mounted by other users", len(mounted))
@@ -175,7 +178,11 @@ func (b *Builder) Build(ctx context.Context, req imagebuild.Request) (imagebuild
 	p := newProgress(req.Service, req.ProgressMode, req.Progress, df.display, df.instrs)
 	p.debugf = b.logf
 	out, errOut := p.writer(), p.writer()
-	opts := b.buildOptions(req, p, out, errOut)
+	opts, cleanup, err := b.buildOptions(req, p, out, errOut)
+	if err != nil {
+		return imagebuild.Result{}, err
+	}
+	defer cleanup()
 	// With an ID file buildah neither prints "--> <id>" after each step nor
 	// the final ID on the output stream, which would read as step output.
 	// The ID comes back from BuildDockerfiles anyway.
@@ -202,6 +209,13 @@ func (b *Builder) Build(ctx context.Context, req imagebuild.Request) (imagebuild
 		res.Size = size
 	} else {
 		b.logf("%s: size of image %s: %v", req.Service, id, err)
+	}
+	if req.Registry != "" {
+		for _, tag := range req.Tags {
+			if err := b.push(ctx, req, p, id, imagebuild.RegistryRef(req.Registry, normalizeName(tag))); err != nil {
+				return res, err
+			}
+		}
 	}
 	res.Duration = time.Since(start)
 	name := ""

@@ -453,8 +453,8 @@ func TestUnsupportedFieldFails(t *testing.T) {
 	t.Parallel()
 	b, _ := builders(t)
 	dir := buildContext(t, map[string]string{"Dockerfile": "FROM " + baseImage + "\n"})
-	_, _, err := build(t, b, imagebuild.Request{Service: "web", ContextDir: dir, Secrets: []imagebuild.Secret{{ID: "tok", EnvVar: "TOKEN"}}})
-	if !errors.Is(err, imagebuild.ErrUnsupported) || !strings.Contains(err.Error(), "web: build.secrets") {
+	_, _, err := build(t, b, imagebuild.Request{Service: "web", ContextDir: dir, CacheTo: []string{"type=local,dest=/tmp/x"}})
+	if !errors.Is(err, imagebuild.ErrUnsupported) || !strings.Contains(err.Error(), "web: build.cache_to") {
 		t.Errorf("error = %v", err)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/containers/buildah/define"
-	"github.com/containers/image/v5/types"
+	"github.com/containers/image/v5/docker/reference"
 	units "github.com/docker/go-units"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/openshift/imagebuilder/dockerfile/parser"
@@ -21,30 +21,17 @@ import (
 	"github.com/cirun-dev/cirun/imagebuild"
 )
 
-// checkSupported rejects Request fields this builder does not implement
-// yet, naming the service and the compose key, rather than ignoring them.
+// checkSupported rejects requests this builder cannot honour, naming the
+// service and the compose key, rather than ignoring them.
 func checkSupported(req imagebuild.Request) error {
-	unsupported := func(key string) error {
-		return fmt.Errorf("building %s: build.%s is %w by cirun's builder yet", req.Service, key, imagebuild.ErrUnsupported)
-	}
+	host := runtime.GOOS + "/" + runtime.GOARCH
 	switch {
-	case len(req.CacheFrom) > 0:
-		return unsupported("cache_from")
-	case len(req.CacheTo) > 0:
-		return unsupported("cache_to")
-	case len(req.Secrets) > 0:
-		return unsupported("secrets")
-	case len(req.SSH) > 0:
-		return unsupported("ssh")
-	case len(req.AdditionalContexts) > 0:
-		return unsupported("additional_contexts")
 	case len(req.Platforms) > 1:
-		return unsupported("platforms (more than one)")
-	}
-	if len(req.Platforms) == 1 {
-		host := runtime.GOOS + "/" + runtime.GOARCH
+		return fmt.Errorf("building %s: build.platforms lists %d platforms (%s): cirun builds one image per service, for one platform; keep only %s: %w",
+			req.Service, len(req.Platforms), strings.Join(req.Platforms, ", "), host, imagebuild.ErrUnsupported)
+	case len(req.Platforms) == 1:
 		if p := strings.TrimSuffix(req.Platforms[0], "/"); p != host {
-			return fmt.Errorf("building %s: build.platforms %q (only the host platform %s): %w", req.Service, p, host, imagebuild.ErrUnsupported)
+			return fmt.Errorf("building %s: build.platforms %q (only the host platform %s; cross-building needs emulation cirun does not set up): %w", req.Service, p, host, imagebuild.ErrUnsupported)
 		}
 	}
 	if req.DockerfileInline != "" && req.Dockerfile != "" {
@@ -144,11 +131,49 @@ func parseInstructions(r io.Reader) ([]instr, error) {
 	return out, nil
 }
 
-// buildOptions translates a Request into buildah's options.
-func (b *Builder) buildOptions(req imagebuild.Request, p *progress, out, errOut io.Writer) define.BuildOptions {
+// buildOptions translates a Request into buildah's options. cleanup
+// removes what it wrote (secret files); call it after the build.
+func (b *Builder) buildOptions(req imagebuild.Request, p *progress, out, errOut io.Writer) (opts define.BuildOptions, cleanup func(), err error) {
+	cleanup = func() {}
+	secrets, secretsCleanup, err := secretOptions(req)
+	if err != nil {
+		return opts, cleanup, err
+	}
+	cleanup = secretsCleanup
+	defer func() {
+		if err != nil {
+			cleanup()
+		}
+	}()
+	contexts, err := additionalContexts(req)
+	if err != nil {
+		return opts, cleanup, err
+	}
+	cacheFrom, err := cacheRefs(req.Service, "cache_from", req.CacheFrom)
+	if err != nil {
+		return opts, cleanup, err
+	}
+	cacheTo, err := cacheRefs(req.Service, "cache_to", req.CacheTo)
+	if err != nil {
+		return opts, cleanup, err
+	}
+	if req.Registry != "" {
+		shared, err := reference.ParseNormalizedNamed(strings.TrimSuffix(req.Registry, "/") + "/" + imagebuild.CacheRepo)
+		if err != nil {
+			return opts, cleanup, fmt.Errorf("building %s: registry %q: %w", req.Service, req.Registry, err)
+		}
+		cacheFrom = append(cacheFrom, shared)
+		cacheTo = append(cacheTo, shared)
+	}
+	sc, err := b.systemContext(insecureHosts(req, cacheFrom, cacheTo))
+	if err != nil {
+		return opts, cleanup, fmt.Errorf("building %s: %w", req.Service, err)
+	}
 	common := &define.CommonBuildOptions{
-		ShmSize: b.shmSize,
-		Ulimit:  b.ulimits,
+		Secrets:    secrets,
+		SSHSources: req.SSH,
+		ShmSize:    b.shmSize,
+		Ulimit:     b.ulimits,
 	}
 	if req.ShmSize > 0 {
 		common.ShmSize = strconv.FormatInt(req.ShmSize, 10)
@@ -160,8 +185,11 @@ func (b *Builder) buildOptions(req imagebuild.Request, p *progress, out, errOut 
 		}
 		common.AddHost = append(common.AddHost, h)
 	}
-	opts := define.BuildOptions{
+	opts = define.BuildOptions{
 		ContextDirectory:        req.ContextDir,
+		AdditionalBuildContexts: contexts,
+		CacheFrom:               cacheFrom,
+		CacheTo:                 cacheTo,
 		PullPolicy:              define.PullIfMissing,
 		Isolation:               b.isolation,
 		Runtime:                 b.runtime,
@@ -175,7 +203,7 @@ func (b *Builder) buildOptions(req imagebuild.Request, p *progress, out, errOut 
 		ForceRmIntermediateCtrs: true,
 		CommonBuildOpts:         common,
 		NetworkInterface:        b.network,
-		SystemContext:           &types.SystemContext{},
+		SystemContext:           sc,
 		Log:                     p.logf,
 		Out:                     out,
 		Err:                     errOut,
@@ -201,7 +229,89 @@ func (b *Builder) buildOptions(req imagebuild.Request, p *progress, out, errOut 
 		opts.NamespaceOptions = define.NamespaceOptions{{Name: string(specs.NetworkNamespace), Path: req.Network}}
 		opts.ConfigureNetwork = define.NetworkEnabled
 	}
-	return opts
+	return opts, cleanup, nil
+}
+
+// secretOptions turns the request's secrets into buildah's "id=,src=,type="
+// entries. A secret given by value is written to a file only root can read,
+// in a private temporary directory that cleanup removes. buildah copies each
+// secret into the RUN step's run directory and bind-mounts it at
+// /run/secrets/ID (or the mount's target) for that step only: it is never
+// part of a layer nor of the history.
+func secretOptions(req imagebuild.Request) (out []string, cleanup func(), err error) {
+	cleanup = func() {}
+	dir := ""
+	for _, s := range req.Secrets {
+		if s.ID == "" || strings.ContainsAny(s.ID, ",=") {
+			cleanup()
+			return nil, func() {}, fmt.Errorf("building %s: build.secrets: invalid secret id %q", req.Service, s.ID)
+		}
+		switch {
+		case s.Value != nil:
+			if dir == "" {
+				if dir, err = os.MkdirTemp("", "cirun-secrets-"); err != nil {
+					return nil, cleanup, fmt.Errorf("building %s: storing secret %s: %w", req.Service, s.ID, err)
+				}
+				d := dir
+				cleanup = func() { os.RemoveAll(d) }
+			}
+			path := filepath.Join(dir, s.ID)
+			if err := os.WriteFile(path, []byte(*s.Value), 0o600); err != nil {
+				cleanup()
+				return nil, func() {}, fmt.Errorf("building %s: storing secret %s: %w", req.Service, s.ID, err)
+			}
+			out = append(out, "id="+s.ID+",src="+path+",type=file")
+		case s.File != "":
+			if strings.Contains(s.File, ",") {
+				cleanup()
+				return nil, func() {}, fmt.Errorf("building %s: secret %s: file name %q contains a comma", req.Service, s.ID, s.File)
+			}
+			if _, err := os.Stat(s.File); err != nil {
+				cleanup()
+				return nil, func() {}, fmt.Errorf("building %s: secret %s: %w", req.Service, s.ID, err)
+			}
+			out = append(out, "id="+s.ID+",src="+s.File+",type=file")
+		case s.EnvVar != "":
+			if _, ok := os.LookupEnv(s.EnvVar); !ok {
+				cleanup()
+				return nil, func() {}, fmt.Errorf("building %s: secret %s: environment variable %s is not set", req.Service, s.ID, s.EnvVar)
+			}
+			out = append(out, "id="+s.ID+",env="+s.EnvVar+",type=env")
+		default:
+			cleanup()
+			return nil, func() {}, fmt.Errorf("building %s: secret %s has no file, environment variable or value", req.Service, s.ID)
+		}
+	}
+	return out, cleanup, nil
+}
+
+// additionalContexts translates named build contexts: absolute directory
+// paths, "docker-image://REF" (or "container-image://REF") images, and
+// http(s) URLs of tar archives.
+func additionalContexts(req imagebuild.Request) (map[string]*define.AdditionalBuildContext, error) {
+	if len(req.AdditionalContexts) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]*define.AdditionalBuildContext, len(req.AdditionalContexts))
+	for name, v := range req.AdditionalContexts {
+		switch {
+		case strings.HasPrefix(v, "docker-image://"), strings.HasPrefix(v, "container-image://"):
+			_, ref, _ := strings.Cut(v, "://")
+			out[name] = &define.AdditionalBuildContext{IsImage: true, Value: ref}
+		case strings.HasPrefix(v, "http://"), strings.HasPrefix(v, "https://"):
+			out[name] = &define.AdditionalBuildContext{IsURL: true, Value: v}
+		case filepath.IsAbs(v):
+			if st, err := os.Stat(v); err != nil {
+				return nil, fmt.Errorf("building %s: build.additional_contexts.%s: %w", req.Service, name, err)
+			} else if !st.IsDir() {
+				return nil, fmt.Errorf("building %s: build.additional_contexts.%s: %s is not a directory", req.Service, name, v)
+			}
+			out[name] = &define.AdditionalBuildContext{Value: v}
+		default:
+			return nil, fmt.Errorf("building %s: build.additional_contexts.%s %q: want an absolute directory, docker-image://REF or an http(s) URL", req.Service, name, v)
+		}
+	}
+	return out, nil
 }
 
 // buildArgs resolves compose build args: a nil value is taken from the

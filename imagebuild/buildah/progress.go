@@ -35,13 +35,16 @@ type step struct {
 	start  time.Time
 	dur    time.Duration
 	cached bool
+	remote bool // the cache hit was pulled from a registry
 }
 
 var (
 	// imageIDLine is buildah's "--> 0123456789ab" after each committed step.
-	imageIDLine = regexp.MustCompile(`^--> [0-9a-f]{12,64}$`)
-	cacheHitPfx = "--> Using cache "
-	taggedPfx   = "Successfully tagged "
+	imageIDLine    = regexp.MustCompile(`^--> [0-9a-f]{12,64}$`)
+	cacheHitPfx    = "--> Using cache "
+	cachePulledPfx = "--> Cache pulled from remote "
+	cachePushPfx   = "--> Pushing cache "
+	taggedPfx      = "Successfully tagged "
 )
 
 // progress is the sink of one build's log. buildah reports steps through
@@ -66,6 +69,8 @@ type progress struct {
 	cur    *step
 	tail   []string
 	names  []string
+	// cachePushes counts the layer-cache images pushed to a registry.
+	cachePushes int
 }
 
 func newProgress(service, mode string, w io.Writer, file string, instrs []instr) *progress {
@@ -122,9 +127,12 @@ func (p *progress) endStep() {
 	if p.mode == "quiet" {
 		return
 	}
-	if s.cached {
+	switch {
+	case s.cached && s.remote:
+		p.printf("#%d %s CACHED (registry, %s)", s.num, oneLine(s.text), seconds(s.dur))
+	case s.cached:
 		p.printf("#%d %s CACHED", s.num, oneLine(s.text))
-	} else {
+	default:
 		p.printf("#%d %s %s", s.num, oneLine(s.text), seconds(s.dur))
 	}
 }
@@ -139,6 +147,14 @@ func (p *progress) line(l string) {
 		if p.cur != nil {
 			p.cur.cached = true
 		}
+		return
+	case strings.HasPrefix(l, cachePulledPfx):
+		if p.cur != nil {
+			p.cur.remote = true
+		}
+		return
+	case strings.HasPrefix(l, cachePushPfx):
+		p.cachePushes++
 		return
 	case imageIDLine.MatchString(l):
 		return
@@ -186,7 +202,8 @@ func (p *progress) fail(err error, canceled bool) error {
 	s := p.cur
 	p.cur = nil
 	msg := err.Error()
-	inStep := strings.HasPrefix(msg, "building at STEP") || strings.HasPrefix(msg, "committing container for step")
+	wrapped := strings.HasPrefix(msg, "building at STEP") || strings.HasPrefix(msg, "committing container for step")
+	inStep := wrapped || strings.HasPrefix(msg, "failed pushing cache")
 	if s == nil || !inStep {
 		return fmt.Errorf("building %s: %w", p.service, err)
 	}
@@ -201,7 +218,7 @@ func (p *progress) fail(err error, canceled bool) error {
 	// Both prefixes wrap the cause with %w; the outer text repeats the step
 	// (or dumps it with %+v), which StepError already says.
 	inner := err
-	if u := errors.Unwrap(err); u != nil {
+	if u := errors.Unwrap(err); u != nil && wrapped {
 		inner = u
 	}
 	return &imagebuild.StepError{
@@ -243,6 +260,16 @@ func (p *progress) summary(name string, r imagebuild.Result) {
 	}
 	p.printf("built %s sha256:%s in %s: %d steps, %d cached, %s",
 		name, id, seconds(r.Duration), r.Steps, r.CacheHits, megabytes(r.Size))
+}
+
+// pushed reports the built image pushed to a registry.
+func (p *progress) pushed(ref, digest string, d time.Duration) {
+	if p.mode == "quiet" {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.printf("pushed %s@%s in %s", ref, digest, seconds(d))
 }
 
 // lineWriter splits one stream into lines for progress.

@@ -1,0 +1,133 @@
+package runner
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/cirun-dev/cirun/engine"
+	"github.com/cirun-dev/cirun/engine/fake"
+	"github.com/cirun-dev/cirun/imagebuild"
+)
+
+func TestBuildRequestKeys(t *testing.T) {
+	token := "s3cr3t"
+	p := &types.Project{
+		Name:       "p",
+		WorkingDir: "/src",
+		Secrets: types.Secrets{
+			"npmrc": {File: "/src/.npmrc"},
+			"token": {Environment: "TOKEN", Extensions: types.Extensions{types.SecretConfigXValue: token}},
+			"unset": {Environment: "UNSET"},
+		},
+		Extensions: types.Extensions{"x-cirun": map[string]any{"registry": "127.0.0.1:5000"}},
+	}
+	svc := service("app", "", &types.BuildConfig{
+		Context: "/src/app",
+		Secrets: []types.ServiceSecretConfig{{Source: "npmrc"}, {Source: "token", Target: "api_token"}, {Source: "unset"}},
+		SSH:     types.SSHConfig{{ID: "default"}, {ID: "deploy", Path: "/keys/id_ed25519"}},
+		AdditionalContexts: types.Mapping{
+			"assets": "/src/assets",
+			"base":   "service:base",
+		},
+		CacheFrom: types.StringList{"type=registry,ref=reg/app-cache"},
+		Platforms: types.StringList{"linux/amd64"},
+	})
+	req := buildRequest(p, svc, "localhost/p-app")
+	if len(req.Secrets) != 3 {
+		t.Fatalf("secrets %+v", req.Secrets)
+	}
+	if s := req.Secrets[0]; s.ID != "npmrc" || s.File != "/src/.npmrc" || s.Value != nil {
+		t.Errorf("file secret %+v", s)
+	}
+	if s := req.Secrets[1]; s.ID != "api_token" || s.EnvVar != "TOKEN" || s.Value == nil || *s.Value != token {
+		t.Errorf("environment secret %+v", s)
+	}
+	if s := req.Secrets[2]; s.ID != "unset" || s.EnvVar != "UNSET" || s.Value != nil {
+		t.Errorf("unresolved environment secret %+v", s)
+	}
+	if want := []string{"default", "deploy=/keys/id_ed25519"}; !reflect.DeepEqual(req.SSH, want) {
+		t.Errorf("SSH %q, want %q", req.SSH, want)
+	}
+	if want := map[string]string{"assets": "/src/assets", "base": "service:base"}; !reflect.DeepEqual(req.AdditionalContexts, want) {
+		t.Errorf("AdditionalContexts %v", req.AdditionalContexts)
+	}
+	if req.Registry != "127.0.0.1:5000" || !reflect.DeepEqual(req.CacheFrom, []string{"type=registry,ref=reg/app-cache"}) || !reflect.DeepEqual(req.Platforms, []string{"linux/amd64"}) {
+		t.Errorf("registry %q, cache_from %q, platforms %q", req.Registry, req.CacheFrom, req.Platforms)
+	}
+	// The request must not share the project's map: the runner rewrites
+	// service: contexts in it.
+	req.AdditionalContexts["base"] = "x"
+	if svc.Build.AdditionalContexts["base"] != "service:base" {
+		t.Error("buildRequest aliases the project's additional_contexts")
+	}
+}
+
+func service(name, image string, b *types.BuildConfig) types.ServiceConfig {
+	svc := types.ServiceConfig{Name: name}
+	svc.Image = image
+	svc.Build = b
+	return svc
+}
+
+// recordingBuilder registers each build's image in the fake engine and
+// records the requests in order.
+type recordingBuilder struct {
+	eng  *fake.Engine
+	mu   sync.Mutex
+	reqs []imagebuild.Request
+}
+
+func (b *recordingBuilder) Build(_ context.Context, req imagebuild.Request) (imagebuild.Result, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.reqs = append(b.reqs, req)
+	for _, tag := range req.Tags {
+		b.eng.AddImage(tag, engine.Image{ID: "sha256:" + req.Service})
+	}
+	return imagebuild.Result{}, nil
+}
+
+func TestServiceContextBuiltFirst(t *testing.T) {
+	eng := fake.New()
+	b := &recordingBuilder{eng: eng}
+	r := New(eng, Options{Builder: b, Clock: newAutoClock(), Registry: "reg.example:5000", InsecureRegistry: true})
+	dir := t.TempDir()
+	p := &types.Project{Name: "p", WorkingDir: dir, Services: types.Services{
+		"app":   service("app", "", &types.BuildConfig{Context: dir, AdditionalContexts: types.Mapping{"base": "service:base", "tools": "service:tools"}}),
+		"base":  service("base", "", &types.BuildConfig{Context: dir}),
+		"tools": service("tools", "localhost/tools:1", nil),
+	}, Extensions: types.Extensions{"x-cirun": map[string]any{"registry": "ignored:1"}}}
+	eng.AddImage("localhost/tools:1", engine.Image{ID: "sha256:tools"})
+	if err := r.Build(context.Background(), p, BuildOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.reqs) != 2 || b.reqs[0].Service != "base" || b.reqs[1].Service != "app" {
+		t.Fatalf("builds %+v: want base once, then app", b.reqs)
+	}
+	app := b.reqs[1]
+	if want := map[string]string{"base": "docker-image://" + imageName("p", p.Services["base"]), "tools": "docker-image://localhost/tools:1"}; !reflect.DeepEqual(app.AdditionalContexts, want) {
+		t.Errorf("app's contexts %v, want %v", app.AdditionalContexts, want)
+	}
+	if app.Registry != "reg.example:5000" || !app.InsecureRegistry {
+		t.Errorf("registry %q insecure %v: the runner's option must win over x-cirun", app.Registry, app.InsecureRegistry)
+	}
+}
+
+func TestServiceContextCycle(t *testing.T) {
+	eng := fake.New()
+	r := New(eng, Options{Builder: &recordingBuilder{eng: eng}, Clock: newAutoClock()})
+	dir := t.TempDir()
+	p := &types.Project{Name: "p", WorkingDir: dir, Services: types.Services{
+		"a": service("a", "", &types.BuildConfig{Context: dir, AdditionalContexts: types.Mapping{"x": "service:b"}}),
+		"b": service("b", "", &types.BuildConfig{Context: dir, AdditionalContexts: types.Mapping{"y": "service:a"}}),
+	}}
+	err := r.Build(context.Background(), p, BuildOptions{Services: []string{"a"}})
+	if err == nil || !strings.Contains(err.Error(), "cycle: a -> b -> a") {
+		t.Errorf("error %v, want a cycle error", err)
+	}
+}
