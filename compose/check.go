@@ -151,7 +151,7 @@ func (t table) walk(v reflect.Value, path []string) *finding {
 		switch {
 		case covered:
 			if exact && len(r.values) > 0 {
-				if s, isString := scalar(v); isString && !slices.Contains(r.values, s) {
+				if s, isString := scalar(v); isString && !valueAllowed(r.values, s) {
 					return &finding{path: path, value: s, allowed: r.values}
 				}
 			}
@@ -223,6 +223,17 @@ func yamlName(f reflect.StructField) (string, bool) {
 
 func appendPath(path []string, c string) []string {
 	return append(slices.Clip(path), c)
+}
+
+// valueAllowed reports whether s is one of values; a value ending in "*"
+// allows any string with that prefix ("service:*").
+func valueAllowed(values []string, s string) bool {
+	for _, v := range values {
+		if prefix, glob := strings.CutSuffix(v, "*"); glob && strings.HasPrefix(s, prefix) || v == s {
+			return true
+		}
+	}
+	return false
 }
 
 // scalar returns v as a string when it is one.

@@ -66,19 +66,18 @@ func TestUnsupportedKeys(t *testing.T) {
 		path string // the path in the error; "" when the message is only MsgUnsupported
 		msg  string // the message, when not MsgUnsupported
 	}{
-		{"services: {app: {image: a, secrets: [s]}}\nsecrets: {s: {file: ./s}}", "services.app.secrets", ""},
-		{"services: {app: {image: a, configs: [c]}}\nconfigs: {c: {file: ./c}}", "services.app.configs", ""},
+		{"services: {app: {image: a, secrets: [s]}}\nsecrets: {s: {external: true}}", "secrets.s.external", ""},
+		{"services: {app: {image: a, configs: [c]}}\nconfigs: {c: {file: ./c, template_driver: golang}}", "configs.c.template_driver", ""},
 		{"services: {app: {image: a, links: [db]}, db: {image: b}}", "services.app.links", ""},
 		{"services: {app: {image: a, external_links: [other]}}", "services.app.external_links", ""},
-		{"services: {app: {image: a, ipc: host}}", "services.app.ipc", ""},
-		{"services: {app: {image: a, pid: host}}", "services.app.pid", ""},
+		{"services: {app: {image: a, ipc: 'weird'}}", "services.app.ipc",
+			`"weird" not supported by cirun yet (supported: host, private, shareable, service:*, container:*)`},
+		{"services: {app: {image: a, uts: host}}", "services.app.uts", ""},
+		{"services: {app: {image: a, userns_mode: host}}", "services.app.userns_mode", ""},
 		{"services: {app: {image: a, cgroup: host}}", "services.app.cgroup", ""},
 		{"services: {app: {image: a, cgroup_parent: x}}", "services.app.cgroup_parent", ""},
-		{"services: {app: {image: a, volumes_from: [db]}, db: {image: b}}", "services.app.volumes_from", ""},
-		{"services: {app: {image: a, network_mode: 'service:db'}, db: {image: b}}", "services.app.network_mode",
-			`"service:db" not supported by cirun yet (supported: none, host)`},
-		{"services: {app: {image: a, network_mode: 'container:x'}}", "services.app.network_mode",
-			`"container:x" not supported by cirun yet (supported: none, host)`},
+		{"services: {app: {image: a, network_mode: 'ns:/proc/1/ns/net'}}", "services.app.network_mode",
+			`"ns:/proc/1/ns/net" not supported by cirun yet (supported: bridge, none, host, service:*, container:*)`},
 		{"services: {app: {build: {context: ., entitlements: [network.host]}}}", "services.app.build.entitlements", ""},
 		{"services: {app: {build: {context: ., privileged: true}}}", "services.app.build.privileged", ""},
 		{"services: {app: {build: {context: ., no_cache_filter: [x]}}}", "services.app.build.no_cache_filter", ""},
@@ -86,20 +85,22 @@ func TestUnsupportedKeys(t *testing.T) {
 		{"services: {app: {image: a, post_start: [{command: x}]}}", "services.app.post_start", ""},
 		{"services: {app: {image: a, pre_stop: [{command: x}]}}", "services.app.pre_stop", ""},
 		{"services: {app: {image: a, logging: {driver: json-file}}}", "services.app.logging", ""},
-		{"services: {app: {image: a, mem_limit: 1g}}", "services.app.mem_limit", ""},
+		{"services: {app: {image: a, oom_score_adj: 100}}", "services.app.oom_score_adj", ""},
 		{"services: {app: {image: a, deploy: {mode: global}}}", "services.app.deploy.mode", ""},
 		{"services: {app: {image: a, deploy: {resources: {reservations: {cpus: '1'}}}}}", "services.app.deploy.resources.reservations.cpus", ""},
 		{"services: {app: {image: a, healthcheck: {test: 'true', x-extra: 1}}}", "", ""}, // extensions are fine
-		{"services: {app: {image: a, networks: {n: {priority: 5}}}}\nnetworks: {n: {}}", "services.app.networks.n.priority", ""},
-		{"services: {app: {image: a, volumes: ['./x:/x:z']}}", "services.app.volumes[0].bind.selinux", ""},
-		{"services: {app: {image: a, volumes: [{type: bind, source: ., target: /x, bind: {propagation: shared}}]}}", "services.app.volumes[0].bind.propagation", ""},
+		{"services: {app: {image: a, networks: {n: {link_local_ips: [fe80::1]}}}}\nnetworks: {n: {}}", "services.app.networks.n.link_local_ips", ""},
+		{"services: {app: {image: a, networks: {n: {gw_priority: 1}}}}\nnetworks: {n: {}}", "services.app.networks.n.gw_priority", ""},
+		{"services: {app: {image: a, volumes: [{type: volume, source: v, target: /x, volume: {subpath: s}}]}}\nvolumes: {v: {}}", "services.app.volumes[0].volume.subpath", ""},
 		{"services: {app: {image: a, volumes: [{type: npipe, source: x, target: /x}]}}", "services.app.volumes[0].type",
 			`"npipe" not supported by cirun yet (supported: bind, volume, tmpfs)`},
-		{"services: {app: {image: a, volumes: [{type: tmpfs, target: /x, tmpfs: {size: 1m}}]}}", "services.app.volumes[0].tmpfs", ""},
+		{"services: {app: {image: a, networks: [n]}}\nnetworks: {n: {enable_ipv4: false}}", "networks.n.enable_ipv4", ""},
 		{"services: {app: {image: a, networks: [n]}}\nnetworks: {n: {driver: overlay}}", "networks.n.driver",
 			`"overlay" not supported by cirun yet (supported: bridge)`},
 		{"services: {app: {image: a, networks: [n]}}\nnetworks: {n: {attachable: true}}", "networks.n.attachable", ""},
-		{"services: {app: {image: a, networks: [n]}}\nnetworks: {n: {ipam: {driver: x}}}", "networks.n.ipam.driver", ""},
+		{"services: {app: {image: a, networks: [n]}}\nnetworks: {n: {ipam: {driver: x}}}", "networks.n.ipam.driver",
+			`"x" not supported by cirun yet (supported: default)`},
+		{"services: {app: {image: a, networks: [n]}}\nnetworks: {n: {ipam: {config: [{subnet: 10.5.0.0/16, aux_addresses: {a: 10.5.0.9}}]}}}", "networks.n.ipam.config[0].aux_addresses", ""},
 		{"services: {app: {image: a, volumes: ['vol:/v']}}\nvolumes: {vol: {driver: nfs}}", "volumes.vol.driver",
 			`"nfs" not supported by cirun yet (supported: local)`},
 		{"services: {app: {image: a, gpus: all}}", "services.app.gpus", ""},
@@ -146,8 +147,8 @@ func TestCheckTopLevel(t *testing.T) {
 		modify func(p *types.Project)
 		want   string
 	}{
-		{"secrets", func(p *types.Project) { p.Secrets = types.Secrets{"s": {File: "x"}} }, "secrets"},
-		{"configs", func(p *types.Project) { p.Configs = types.Configs{"c": {File: "x"}} }, "configs"},
+		{"secrets", func(p *types.Project) { p.Secrets = types.Secrets{"s": {File: "x", Driver: "d"}} }, "secrets.s.driver"},
+		{"configs", func(p *types.Project) { p.Configs = types.Configs{"c": {External: true}} }, "configs.c.external"},
 		{"models", func(p *types.Project) { p.Models = types.Models{"m": {Model: "x"}} }, "models"},
 		{"jobs", func(p *types.Project) {
 			p.Jobs = types.Jobs{"j": {Name: "j", ContainerSpec: types.ContainerSpec{Image: "a"}}}
@@ -181,8 +182,8 @@ func TestCheckTopLevel(t *testing.T) {
 }
 
 func TestCheckNamesStdin(t *testing.T) {
-	_, _, err := loadT(t, Options{Files: []string{"-"}, Stdin: strings.NewReader("services: {app: {image: a, ipc: host}}")})
-	want := StdinName + ": services.app.ipc: " + MsgUnsupported
+	_, _, err := loadT(t, Options{Files: []string{"-"}, Stdin: strings.NewReader("services: {app: {image: a, uts: host}}")})
+	want := StdinName + ": services.app.uts: " + MsgUnsupported
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %s", err, want)
 	}

@@ -631,12 +631,12 @@ func TestLoadErrors(t *testing.T) {
 func TestUnsupportedInOverrideNamesOverride(t *testing.T) {
 	dir := testdata(t, "err_override_unsupported")
 	_, _, err := loadT(t, Options{WorkingDir: dir})
-	want := filepath.Join(dir, "compose.override.yaml") + ": services.app.ipc: not supported by cirun yet"
+	want := filepath.Join(dir, "compose.override.yaml") + ": services.app.uts: not supported by cirun yet"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v\nwant  %s", err, want)
 	}
 	var ce *Error
-	if !errors.As(err, &ce) || ce.Service != "app" || ce.Key != "ipc" || ce.Msg != MsgUnsupported {
+	if !errors.As(err, &ce) || ce.Service != "app" || ce.Key != "uts" || ce.Msg != MsgUnsupported {
 		t.Errorf("fields = %+v", ce)
 	}
 }

@@ -8,7 +8,8 @@ type Support struct {
 	// lies under it (the whole subtree is then accepted).
 	Path string
 	// Values, when set, are the only values accepted for the key (besides
-	// the empty value).
+	// the empty value); a value ending in "*" accepts any value with that
+	// prefix ("service:*").
 	Values []string
 	// Note explains the row in docs/compose-support.md.
 	Note string
@@ -48,7 +49,15 @@ var Supported = []Support{
 	{Path: "services.*.cap_add"},
 	{Path: "services.*.cap_drop"},
 	{Path: "services.*.command"},
+	{Path: "services.*.configs.[].source"},
+	{Path: "services.*.configs.[].target", Note: "default `/NAME`; a relative target is under `/`"},
+	{Path: "services.*.configs.[].uid"},
+	{Path: "services.*.configs.[].gid"},
+	{Path: "services.*.configs.[].mode", Note: "default 0444; with uid/gid/mode cirun mounts a copy it owns (docs/notes-spec.md)"},
 	{Path: "services.*.container_name"},
+	{Path: "services.*.cpus"},
+	{Path: "services.*.cpu_shares"},
+	{Path: "services.*.cpuset"},
 	{Path: "services.*.depends_on.*.condition"},
 	{Path: "services.*.depends_on.*.required"},
 	{Path: "services.*.depends_on.*.restart"},
@@ -57,6 +66,8 @@ var Supported = []Support{
 	{Path: "services.*.deploy.resources.limits.cpus"},
 	{Path: "services.*.deploy.resources.limits.pids"},
 	{Path: "services.*.deploy.resources.reservations.memory"},
+	{Path: "services.*.deploy.restart_policy.condition", Values: []string{"none", "on-failure", "any"}, Note: "used when `restart` is not set, as docker compose does"},
+	{Path: "services.*.deploy.restart_policy.max_attempts"},
 	{Path: "services.*.devices"},
 	{Path: "services.*.dns"},
 	{Path: "services.*.dns_opt"},
@@ -79,13 +90,22 @@ var Supported = []Support{
 	{Path: "services.*.hostname"},
 	{Path: "services.*.image"},
 	{Path: "services.*.init"},
+	{Path: "services.*.ipc", Values: []string{"host", "private", "shareable", "service:*", "container:*"}},
 	{Path: "services.*.labels"},
 	{Path: "services.*.label_file", Note: "resolved into labels at load time"},
 	{Path: "services.*.mac_address"},
-	{Path: "services.*.network_mode", Values: []string{"none", "host"}, Note: "service: and container: not yet"},
+	{Path: "services.*.mem_limit"},
+	{Path: "services.*.mem_reservation"},
+	{Path: "services.*.memswap_limit"},
+	{Path: "services.*.network_mode", Values: []string{"bridge", "none", "host", "service:*", "container:*"}, Note: "`service:NAME` joins the first container of NAME"},
 	{Path: "services.*.networks.*.aliases"},
 	{Path: "services.*.networks.*.ipv4_address"},
 	{Path: "services.*.networks.*.ipv6_address"},
+	{Path: "services.*.networks.*.mac_address"},
+	{Path: "services.*.networks.*.interface_name"},
+	{Path: "services.*.networks.*.priority", Note: "orders the networks; the first is the primary one"},
+	{Path: "services.*.pid", Values: []string{"host", "private", "service:*", "container:*"}},
+	{Path: "services.*.pids_limit"},
 	{Path: "services.*.platform"},
 	{Path: "services.*.ports"},
 	{Path: "services.*.privileged"},
@@ -94,6 +114,11 @@ var Supported = []Support{
 	{Path: "services.*.read_only"},
 	{Path: "services.*.restart"},
 	{Path: "services.*.scale"},
+	{Path: "services.*.secrets.[].source"},
+	{Path: "services.*.secrets.[].target", Note: "default `/run/secrets/NAME`; a relative target is under `/run/secrets`"},
+	{Path: "services.*.secrets.[].uid"},
+	{Path: "services.*.secrets.[].gid"},
+	{Path: "services.*.secrets.[].mode", Note: "default 0444; with uid/gid/mode cirun mounts a copy it owns (docs/notes-spec.md)"},
 	{Path: "services.*.security_opt"},
 	{Path: "services.*.shm_size"},
 	{Path: "services.*.stdin_open"},
@@ -108,8 +133,14 @@ var Supported = []Support{
 	{Path: "services.*.volumes.[].source"},
 	{Path: "services.*.volumes.[].target"},
 	{Path: "services.*.volumes.[].read_only"},
+	{Path: "services.*.volumes.[].consistency", Note: "no effect on Linux, as with docker"},
 	{Path: "services.*.volumes.[].bind.create_host_path"},
+	{Path: "services.*.volumes.[].bind.propagation"},
+	{Path: "services.*.volumes.[].bind.selinux", Values: []string{"z", "Z"}},
 	{Path: "services.*.volumes.[].volume.nocopy"},
+	{Path: "services.*.volumes.[].tmpfs.size"},
+	{Path: "services.*.volumes.[].tmpfs.mode"},
+	{Path: "services.*.volumes_from", Note: "`SERVICE[:ro|rw]` takes the first container of SERVICE; `container:NAME[:ro|rw]`"},
 	{Path: "services.*.working_dir"},
 
 	{Path: "networks.*.name"},
@@ -119,6 +150,7 @@ var Supported = []Support{
 	{Path: "networks.*.enable_ipv6"},
 	{Path: "networks.*.external"},
 	{Path: "networks.*.labels"},
+	{Path: "networks.*.ipam.driver", Values: []string{"default"}},
 	{Path: "networks.*.ipam.config.[].subnet"},
 	{Path: "networks.*.ipam.config.[].gateway"},
 	{Path: "networks.*.ipam.config.[].ip_range"},
@@ -129,6 +161,16 @@ var Supported = []Support{
 	{Path: "volumes.*.external"},
 	{Path: "volumes.*.labels"},
 
+	{Path: "secrets.*.name"},
+	{Path: "secrets.*.file", Note: "bind-mounted read-only (a copy when uid/gid/mode are set)"},
+	{Path: "secrets.*.environment", Note: "the variable's value, written to a file cirun owns and removes on `down`"},
+	{Path: "secrets.*.content", Internal: true}, // compose-go's value of `environment:`
+
+	{Path: "configs.*.name"},
+	{Path: "configs.*.file", Note: "bind-mounted read-only (a copy when uid/gid/mode are set)"},
+	{Path: "configs.*.environment", Note: "the variable's value, written to a file cirun owns and removes on `down`"},
+	{Path: "configs.*.content", Note: "written to a file cirun owns and removes on `down`"},
+
 	{Path: "include", Note: "resolved by the loader"},
 }
 
@@ -136,14 +178,14 @@ var Supported = []Support{
 // docs/compose-support.md. It is documentation only: Check rejects whatever
 // Supported does not list.
 var NotYet = []string{
-	"top-level `secrets`, `configs`, `models`, `jobs`",
-	"service `secrets`, `configs`, `models`",
-	"`links`, `external_links`, `volumes_from`",
-	"`ipc`, `pid`, `uts`, `userns_mode`, `cgroup`, `cgroup_parent`",
-	"`network_mode: service:…` and `network_mode: container:…`",
+	"top-level `models`, `jobs`; `external` secrets and configs (swarm objects), their `driver` and `template_driver`",
+	"service `models`",
+	"`links`, `external_links`",
+	"`uts`, `userns_mode`, `cgroup`, `cgroup_parent`",
+	"`networks.*.enable_ipv4`, `attachable`, `ipam.options`, `ipam.config[].aux_addresses`; a service network's `driver_opts`, `link_local_ips`, `gw_priority`",
 	"`build`: `entitlements`, `privileged`, `isolation`, `ulimits`, `no_cache_filter`, `provenance`, `sbom`; more than one of `platforms`",
 	"`develop` (watch), `pre_start`, `post_start` and `pre_stop` hooks, `provider`",
-	"`logging`, `mem_limit`/`cpus` outside `deploy`, `gpus`, `runtime`, `storage_opt`",
-	"`volumes` of type `npipe`, `cluster` or `image`; bind `propagation`/`selinux`; volume `subpath`; tmpfs `size`/`mode`",
+	"`logging`, `gpus`, `runtime`, `storage_opt`, `oom_score_adj`, `cpu_quota`/`cpu_period` and the other cpu/blkio knobs",
+	"`volumes` of type `npipe`, `cluster` or `image`; volume `subpath` (Podman 4.3 has none); bind `recursive`",
 	"network drivers other than `bridge`, volume drivers other than `local`",
 }

@@ -35,7 +35,15 @@ type ContainerSpec struct {
 	DNSOptions  []string
 	MacAddress  string
 
+	// IPCMode and PIDMode share namespaces: "" (engine default), "host",
+	// "private", "shareable" (IPC only) or "container:ID".
+	IPCMode string
+	PIDMode string
+
 	Mounts []Mount
+	// VolumesFrom mounts every volume of other containers:
+	// "CONTAINER[:ro|:rw]".
+	VolumesFrom []string
 
 	// Health is the healthcheck to record on the container. cirun runs the
 	// checks itself, so adapters must create it without any engine-side
@@ -59,7 +67,10 @@ type ContainerSpec struct {
 	Restart     string // "", "no", "always", "on-failure[:N]", "unless-stopped"
 	Memory      int64  // bytes
 	MemoryRes   int64  // bytes
+	MemorySwap  int64  // bytes, memory plus swap; -1 unlimited
 	CPUs        float64
+	CPUShares   int64
+	CPUSet      string // "0-2,4"
 	PidsLimit   int64
 	Platform    string
 	Runtime     string // OCI runtime override, "" = engine default
@@ -70,10 +81,12 @@ type ContainerSpec struct {
 
 // NetworkAttachment connects a container to a network.
 type NetworkAttachment struct {
-	Name    string
-	Aliases []string
-	IPv4    string
-	IPv6    string
+	Name      string
+	Aliases   []string
+	IPv4      string
+	IPv6      string
+	MAC       string // static MAC address on this network
+	Interface string // interface name in the container ("" = ethN)
 }
 
 // PortMapping publishes a container port on the host.

@@ -37,24 +37,26 @@ func (r *Runner) Down(ctx context.Context, project string, o DownOptions) error 
 	}
 	var wg sync.WaitGroup
 	errc := make(chan error, len(cs))
-	for _, c := range cs {
-		wg.Add(1)
-		go func(c engine.Container) {
-			defer wg.Done()
-			if c.Running() {
-				r.event("Container", c.Name, "Stopping", "")
-			}
-			r.event("Container", c.Name, "Removing", "")
-			err := r.eng.RemoveContainer(ctx, c.ID, engine.RemoveOptions{Force: true, Volumes: true, Timeout: t})
-			if err != nil && !errors.Is(err, engine.ErrNotFound) {
-				r.event("Container", c.Name, "Error", err.Error())
-				errc <- fmt.Errorf("removing container %s: %w", c.Name, err)
-				return
-			}
-			r.event("Container", c.Name, "Removed", "")
-		}(c)
+	for _, wave := range sharersFirst(cs) { // Podman keeps a container others share
+		for _, c := range wave {
+			wg.Add(1)
+			go func(c engine.Container) {
+				defer wg.Done()
+				if c.Running() {
+					r.event("Container", c.Name, "Stopping", "")
+				}
+				r.event("Container", c.Name, "Removing", "")
+				err := r.eng.RemoveContainer(ctx, c.ID, engine.RemoveOptions{Force: true, Volumes: true, Timeout: t})
+				if err != nil && !errors.Is(err, engine.ErrNotFound) {
+					r.event("Container", c.Name, "Error", err.Error())
+					errc <- fmt.Errorf("removing container %s: %w", c.Name, err)
+					return
+				}
+				r.event("Container", c.Name, "Removed", "")
+			}(c)
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	close(errc)
 	var errs []error
 	for e := range errc {
@@ -85,6 +87,9 @@ func (r *Runner) Down(ctx context.Context, project string, o DownOptions) error 
 			}
 			r.event("Volume", v.Name, "Removed", "")
 		}
+	}
+	if err := r.removeProjectFiles(project); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

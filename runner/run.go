@@ -60,6 +60,13 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o RunOptions) (int, 
 	if err := <-imgc; err != nil {
 		return 1, err
 	}
+	// the one-off's own networks and volumes (its dependencies' are up)
+	if err := s.ensureNetworks(ctx, []string{svc.Name}); err != nil {
+		return 1, err
+	}
+	if err := s.ensureVolumes(ctx, []string{svc.Name}); err != nil {
+		return 1, err
+	}
 
 	name := o.Name
 	if name == "" {

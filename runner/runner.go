@@ -39,6 +39,10 @@ type Options struct {
 	// BuildKeyDir holds build keys (see buildkey.go); "" disables skipping
 	// unchanged implicit rebuilds.
 	BuildKeyDir string
+	// RuntimeDir holds the files cirun mounts into containers (secrets
+	// and configs), under projects/PROJECT/; `down` removes them. Default:
+	// DefaultRuntimeDir().
+	RuntimeDir string
 }
 
 // Runner orchestrates compose projects on an engine.
@@ -63,6 +67,9 @@ func New(eng engine.Engine, opts Options) *Runner {
 	}
 	if opts.Version == "" {
 		opts.Version = "dev"
+	}
+	if opts.RuntimeDir == "" {
+		opts.RuntimeDir = DefaultRuntimeDir()
 	}
 	return &Runner{eng: eng, opts: opts}
 }

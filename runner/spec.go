@@ -1,11 +1,13 @@
 package runner
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,6 +77,13 @@ type specInput struct {
 	ImageID    string
 	ImageCheck *engine.Healthcheck // the image's HEALTHCHECK
 	Version    string
+	// FilesDir is where secrets and configs are written (the project's
+	// directory under Options.RuntimeDir).
+	FilesDir string
+	// Shared maps the services whose namespaces or volumes this one shares
+	// (network_mode, ipc, pid service:NAME; volumes_from) to the ID of
+	// their first container.
+	Shared map[string]string
 }
 
 // containerSpec translates a compose service into an engine.ContainerSpec.
@@ -104,6 +113,10 @@ func containerSpec(in specInput) (*engine.ContainerSpec, error) {
 		Restart:     s.Restart,
 		Memory:      int64(s.MemLimit),
 		MemoryRes:   int64(s.MemReservation),
+		MemorySwap:  int64(s.MemSwapLimit),
+		CPUs:        float64(s.CPUS),
+		CPUShares:   s.CPUShares,
+		CPUSet:      s.CPUSet,
 		PidsLimit:   s.PidsLimit,
 		Platform:    s.Platform,
 		DNS:         s.DNS,
@@ -135,6 +148,13 @@ func containerSpec(in specInput) (*engine.ContainerSpec, error) {
 		}
 		if r := s.Deploy.Resources.Reservations; r != nil && r.MemoryBytes > 0 {
 			spec.MemoryRes = int64(r.MemoryBytes)
+		}
+		if rp := s.Deploy.RestartPolicy; rp != nil && s.Restart == "" {
+			restart, err := deployRestart(*rp)
+			if err != nil {
+				return nil, fmt.Errorf("service %s: deploy.restart_policy: %w", s.Name, err)
+			}
+			spec.Restart = restart
 		}
 	}
 
@@ -206,16 +226,52 @@ func containerSpec(in specInput) (*engine.ContainerSpec, error) {
 				att.Aliases = append(att.Aliases, sn.Aliases...)
 				att.IPv4 = sn.Ipv4Address
 				att.IPv6 = sn.Ipv6Address
+				att.MAC = sn.MacAddress
+				att.Interface = sn.InterfaceName
 			}
 			if in.Oneoff {
 				att.Aliases = nil // one-off containers do not take the service's name
 			}
 			spec.Networks = append(spec.Networks, att)
 		}
-	case mode == "none" || mode == "host":
+	case mode == "none" || mode == "host" || strings.HasPrefix(mode, types.ContainerPrefix):
 		spec.NetworkMode = mode
+	case strings.HasPrefix(mode, types.ServicePrefix):
+		id, err := in.shared(mode, "network namespace")
+		if err != nil {
+			return nil, err
+		}
+		spec.NetworkMode = types.ContainerPrefix + id
 	default:
 		return nil, fmt.Errorf("service %s: network_mode %q is not supported by cirun yet", s.Name, mode)
+	}
+	var err error
+	if spec.IPCMode, err = in.sharedMode(s.Ipc, "IPC namespace"); err != nil {
+		return nil, err
+	}
+	if spec.PIDMode, err = in.sharedMode(s.Pid, "PID namespace"); err != nil {
+		return nil, err
+	}
+	for _, v := range s.VolumesFrom {
+		from, err := in.volumesFrom(v)
+		if err != nil {
+			return nil, err
+		}
+		spec.VolumesFrom = append(spec.VolumesFrom, from)
+	}
+	if refs := sharedServices(s); len(refs) > 0 {
+		names := make([]string, 0, len(refs))
+		for _, r := range refs {
+			names = append(names, r.service)
+		}
+		sort.Strings(names)
+		spec.Labels[labelShares] = strings.Join(slices.Compact(names), ",")
+	}
+	if strings.HasPrefix(spec.NetworkMode, types.ContainerPrefix) || strings.HasPrefix(spec.IPCMode, types.ContainerPrefix) ||
+		strings.HasPrefix(spec.PIDMode, types.ContainerPrefix) || len(spec.VolumesFrom) > 0 {
+		if spec.Labels[labelShares] == "" {
+			spec.Labels[labelShares] = "container"
+		}
 	}
 
 	for _, port := range s.Ports {
@@ -243,6 +299,11 @@ func containerSpec(in specInput) (*engine.ContainerSpec, error) {
 		}
 		spec.Mounts = append(spec.Mounts, m)
 	}
+	files, err := fileMounts(p, s, in.FilesDir)
+	if err != nil {
+		return nil, err
+	}
+	spec.Mounts = append(spec.Mounts, files...)
 	if len(s.Tmpfs) > 0 {
 		spec.Tmpfs = map[string]string{}
 		for _, t := range s.Tmpfs {
@@ -281,6 +342,121 @@ func containerSpec(in specInput) (*engine.ContainerSpec, error) {
 		spec.LogOptions = s.Logging.Options
 	}
 	return spec, nil
+}
+
+// shared returns the container a `service:NAME` reference points to.
+func (in specInput) shared(ref, what string) (string, error) {
+	name := strings.TrimPrefix(ref, types.ServicePrefix)
+	if id := in.Shared[name]; id != "" {
+		return id, nil
+	}
+	return "", fmt.Errorf("service %s: cannot share %s with service %s: container missing", in.Service.Name, what, name)
+}
+
+// sharedMode translates an ipc or pid mode: service:NAME becomes
+// container:ID, other values pass as they are.
+func (in specInput) sharedMode(mode, what string) (string, error) {
+	if !strings.HasPrefix(mode, types.ServicePrefix) {
+		return mode, nil
+	}
+	id, err := in.shared(mode, what)
+	if err != nil {
+		return "", err
+	}
+	return types.ContainerPrefix + id, nil
+}
+
+// volumesFrom translates a volumes_from entry, SERVICE[:MODE] or
+// container:NAME[:MODE], into the engine's CONTAINER[:MODE].
+func (in specInput) volumesFrom(v string) (string, error) {
+	if rest, ok := strings.CutPrefix(v, types.ContainerPrefix); ok {
+		if rest == "" {
+			return "", fmt.Errorf("service %s: volumes_from: %q names no container", in.Service.Name, v)
+		}
+		return rest, nil
+	}
+	name, mode, hasMode := strings.Cut(v, ":")
+	id, err := in.shared(name, "volume")
+	if err != nil {
+		return "", err
+	}
+	if hasMode {
+		if mode != "ro" && mode != "rw" {
+			return "", fmt.Errorf("service %s: volumes_from: %q: mode must be ro or rw", in.Service.Name, v)
+		}
+		id += ":" + mode
+	}
+	return id, nil
+}
+
+// labelShares marks a container that shares another container's
+// namespaces or volumes (value: the services it shares with). Podman
+// refuses to remove a container others share until they are gone, so
+// `down` removes the containers carrying it first.
+const labelShares = "dev.cirun.shares"
+
+// sharersFirst splits containers into those that share other containers'
+// namespaces or volumes, to remove first, and the rest (empty waves are
+// left out).
+func sharersFirst(cs []engine.Container) [][]engine.Container {
+	var sharers, rest []engine.Container
+	for _, c := range cs {
+		if c.Labels[labelShares] != "" {
+			sharers = append(sharers, c)
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	var waves [][]engine.Container
+	for _, w := range [][]engine.Container{sharers, rest} {
+		if len(w) > 0 {
+			waves = append(waves, w)
+		}
+	}
+	return waves
+}
+
+// sharedRef is a service whose container another one shares something with.
+type sharedRef struct {
+	service string
+	what    string // for docker compose's error: "volume", "network namespace", ...
+}
+
+// sharedServices lists the services whose containers s needs: network_mode,
+// ipc and pid `service:NAME`, and volumes_from entries naming a service.
+func sharedServices(s types.ServiceConfig) []sharedRef {
+	var refs []sharedRef
+	for _, v := range s.VolumesFrom {
+		if !strings.HasPrefix(v, types.ContainerPrefix) {
+			name, _, _ := strings.Cut(v, ":")
+			refs = append(refs, sharedRef{name, "volume"})
+		}
+	}
+	for _, m := range []struct{ mode, what string }{
+		{s.NetworkMode, "network namespace"}, {s.Ipc, "IPC namespace"}, {s.Pid, "PID namespace"},
+	} {
+		if name, ok := strings.CutPrefix(m.mode, types.ServicePrefix); ok {
+			refs = append(refs, sharedRef{name, m.what})
+		}
+	}
+	return refs
+}
+
+// deployRestart translates deploy.restart_policy as docker compose does
+// when `restart` is not set.
+func deployRestart(rp types.RestartPolicy) (string, error) {
+	switch rp.Condition {
+	case "none":
+		return "no", nil
+	case "any", "":
+		return "always", nil
+	case "on-failure":
+		if rp.MaxAttempts != nil && *rp.MaxAttempts > 0 {
+			return fmt.Sprintf("on-failure:%d", *rp.MaxAttempts), nil
+		}
+		return "on-failure", nil
+	}
+	return "", fmt.Errorf("condition %q is not none, on-failure or any", rp.Condition)
 }
 
 func netPriority(s types.ServiceConfig, k string) int {
@@ -350,10 +526,17 @@ func portMappings(p types.ServicePortConfig) ([]engine.PortMapping, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid published port %q", p.Published)
 	}
-	if isRange && hi != lo {
-		return nil, fmt.Errorf("published port range %q for one container port is not supported by cirun yet", p.Published)
-	}
 	pm.HostPort = uint16(first)
+	if isRange && hi != lo {
+		// docker: the engine takes any free port of the range
+		last, err := strconv.ParseUint(hi, 10, 16)
+		if err != nil || last < first {
+			return nil, fmt.Errorf("invalid published port range %q", p.Published)
+		}
+		if pm.HostPort, err = freeHostPort(pm.HostIP, proto, uint16(first), uint16(last)); err != nil {
+			return nil, fmt.Errorf("published port range %q: %w", p.Published, err)
+		}
+	}
 	return []engine.PortMapping{pm}, nil
 }
 
@@ -395,8 +578,86 @@ func mount(p *types.Project, s types.ServiceConfig, v types.ServiceVolumeConfig)
 		if v.Tmpfs != nil && v.Tmpfs.Size > 0 {
 			m.Options = append(m.Options, fmt.Sprintf("size=%d", int64(v.Tmpfs.Size)))
 		}
+		if v.Tmpfs != nil && v.Tmpfs.Mode != 0 {
+			m.Options = append(m.Options, fmt.Sprintf("mode=%o", v.Tmpfs.Mode))
+		}
 	default:
 		return m, fmt.Errorf("service %s: volume type %q is not supported by cirun yet", s.Name, v.Type)
 	}
 	return m, nil
+}
+
+// containerSpec resolves what a service's spec needs beyond the compose
+// model (the containers it shares namespaces or volumes with, the
+// directory for its secrets and configs), then translates it.
+func (s *session) containerSpec(ctx context.Context, in specInput) (*engine.ContainerSpec, error) {
+	in.FilesDir = projectFilesDir(s.r.opts.RuntimeDir, s.project.Name)
+	shared, err := s.sharedContainers(ctx, in.Service)
+	if err != nil {
+		return nil, err
+	}
+	in.Shared = shared
+	return containerSpec(in)
+}
+
+// sharedContainers maps the services svc shares namespaces or volumes with
+// to their first container's ID. A service without a container is docker
+// compose's error: "cannot share volume with service db: container missing".
+func (s *session) sharedContainers(ctx context.Context, svc types.ServiceConfig) (map[string]string, error) {
+	refs := sharedServices(svc)
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	ids := map[string]string{}
+	for _, ref := range refs {
+		if ids[ref.service] != "" {
+			continue
+		}
+		f := engine.ProjectFilter(s.project.Name)
+		f.Labels[engine.LabelService] = ref.service
+		f.Labels[engine.LabelOneoff] = "False"
+		cs, err := s.r.eng.ListContainers(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("listing containers of service %s: %w", ref.service, err)
+		}
+		if len(cs) == 0 {
+			return nil, fmt.Errorf("service %s: cannot share %s with service %s: container missing", svc.Name, ref.what, ref.service)
+		}
+		sort.Slice(cs, func(i, j int) bool {
+			ni, _ := strconv.Atoi(cs[i].Labels[engine.LabelContainerNumber])
+			nj, _ := strconv.Atoi(cs[j].Labels[engine.LabelContainerNumber])
+			if ni != nj {
+				return ni < nj
+			}
+			return cs[i].Name < cs[j].Name
+		})
+		ids[ref.service] = cs[0].ID
+	}
+	return ids, nil
+}
+
+// awaitShared waits until the services whose containers svc shares are
+// up, when this command brings them up (runs), then checks that they have
+// a container, as docker compose does before converging a service.
+func (s *session) awaitShared(ctx context.Context, svc types.ServiceConfig, runs map[string]*svcRun) error {
+	refs := sharedServices(svc)
+	for _, ref := range refs {
+		run := runs[ref.service]
+		if run == nil {
+			continue
+		}
+		select {
+		case <-run.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if run.err != nil {
+			return errDepFailed
+		}
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	_, err := s.sharedContainers(ctx, svc)
+	return err
 }

@@ -195,13 +195,18 @@ func setNetwork(s *specgen.SpecGenerator, cs *engine.ContainerSpec) error {
 					}
 					o.StaticIPs = append(o.StaticIPs, p)
 				}
-				if i == 0 && cs.MacAddress != "" {
-					mac, err := net.ParseMAC(cs.MacAddress)
-					if err != nil {
-						return fmt.Errorf("mac_address: %w", err)
-					}
-					o.StaticMAC = nettypes.HardwareAddr(mac)
+				mac := n.MAC
+				if i == 0 && mac == "" {
+					mac = cs.MacAddress
 				}
+				if mac != "" {
+					hw, err := net.ParseMAC(mac)
+					if err != nil {
+						return fmt.Errorf("networks: %s: mac_address: %w", n.Name, err)
+					}
+					o.StaticMAC = nettypes.HardwareAddr(hw)
+				}
+				o.InterfaceName = n.Interface
 				s.Networks[n.Name] = o
 			}
 		} else if cs.MacAddress != "" {
@@ -218,6 +223,13 @@ func setNetwork(s *specgen.SpecGenerator, cs *engine.ContainerSpec) error {
 	}
 	if mode != "" && mode != "bridge" && mode != "default" && len(cs.Networks) > 0 {
 		return fmt.Errorf("networks: cannot be combined with network_mode %q", mode)
+	}
+	var err error
+	if s.IpcNS, err = sharedNamespace("ipc", cs.IPCMode, true); err != nil {
+		return err
+	}
+	if s.PidNS, err = sharedNamespace("pid", cs.PIDMode, false); err != nil {
+		return err
 	}
 
 	for _, p := range cs.Ports {
@@ -268,7 +280,31 @@ func setNetwork(s *specgen.SpecGenerator, cs *engine.ContainerSpec) error {
 	return nil
 }
 
+// sharedNamespace translates an IPC or PID mode; the zero Namespace lets
+// Podman pick its default.
+func sharedNamespace(key, mode string, shareable bool) (specgen.Namespace, error) {
+	switch {
+	case mode == "":
+		return specgen.Namespace{}, nil
+	case mode == "host":
+		return specgen.Namespace{NSMode: specgen.Host}, nil
+	case mode == "private":
+		return specgen.Namespace{NSMode: specgen.Private}, nil
+	case mode == "shareable" && shareable:
+		return specgen.Namespace{NSMode: specgen.Shareable}, nil
+	case strings.HasPrefix(mode, "container:") && len(mode) > len("container:"):
+		return specgen.Namespace{NSMode: specgen.FromContainer, Value: strings.TrimPrefix(mode, "container:")}, nil
+	}
+	return specgen.Namespace{}, fmt.Errorf("%s: %q not supported", key, mode)
+}
+
 func setMounts(s *specgen.SpecGenerator, cs *engine.ContainerSpec) error {
+	for _, v := range cs.VolumesFrom {
+		if name, _, _ := strings.Cut(v, ":"); name == "" {
+			return fmt.Errorf("volumes_from: bad entry %q", v)
+		}
+		s.VolumesFrom = append(s.VolumesFrom, v)
+	}
 	for _, m := range cs.Mounts {
 		if !path.IsAbs(m.Target) {
 			return fmt.Errorf("volumes: target %q is not an absolute path", m.Target)
@@ -395,14 +431,14 @@ func setSecurityOpt(s *specgen.SpecGenerator, opt string) error {
 }
 
 func setResources(s *specgen.SpecGenerator, cs *engine.ContainerSpec) error {
-	if cs.Memory < 0 || cs.MemoryRes < 0 || cs.CPUs < 0 || cs.PidsLimit < -1 {
+	if cs.Memory < 0 || cs.MemoryRes < 0 || cs.MemorySwap < -1 || cs.CPUs < 0 || cs.CPUShares < 0 || cs.PidsLimit < -1 {
 		return fmt.Errorf("resources: negative limit")
 	}
-	if cs.Memory == 0 && cs.MemoryRes == 0 && cs.CPUs == 0 && cs.PidsLimit == 0 {
+	if cs.Memory == 0 && cs.MemoryRes == 0 && cs.MemorySwap == 0 && cs.CPUs == 0 && cs.CPUShares == 0 && cs.CPUSet == "" && cs.PidsLimit == 0 {
 		return nil
 	}
 	r := &spec.LinuxResources{}
-	if cs.Memory > 0 || cs.MemoryRes > 0 {
+	if cs.Memory > 0 || cs.MemoryRes > 0 || cs.MemorySwap != 0 {
 		r.Memory = &spec.LinuxMemory{}
 		if cs.Memory > 0 {
 			v := cs.Memory
@@ -412,11 +448,28 @@ func setResources(s *specgen.SpecGenerator, cs *engine.ContainerSpec) error {
 			v := cs.MemoryRes
 			r.Memory.Reservation = &v
 		}
+		if cs.MemorySwap != 0 {
+			if cs.MemorySwap > 0 && cs.MemorySwap < cs.Memory {
+				return fmt.Errorf("memswap_limit: %d is below the memory limit %d", cs.MemorySwap, cs.Memory)
+			}
+			if cs.Memory == 0 {
+				return fmt.Errorf("memswap_limit: needs a memory limit")
+			}
+			v := cs.MemorySwap
+			r.Memory.Swap = &v
+		}
 	}
-	if cs.CPUs > 0 {
-		period := uint64(100000)
-		quota := int64(cs.CPUs * float64(period))
-		r.CPU = &spec.LinuxCPU{Period: &period, Quota: &quota}
+	if cs.CPUs > 0 || cs.CPUShares > 0 || cs.CPUSet != "" {
+		r.CPU = &spec.LinuxCPU{Cpus: cs.CPUSet}
+		if cs.CPUs > 0 {
+			period := uint64(100000)
+			quota := int64(cs.CPUs * float64(period))
+			r.CPU.Period, r.CPU.Quota = &period, &quota
+		}
+		if cs.CPUShares > 0 {
+			v := uint64(cs.CPUShares)
+			r.CPU.Shares = &v
+		}
 	}
 	if cs.PidsLimit != 0 {
 		r.Pids = &spec.LinuxPids{Limit: cs.PidsLimit}

@@ -217,3 +217,56 @@ func TestContainersConf(t *testing.T) {
 		t.Errorf("containers.conf runtime line does not follow runc's presence:\n%s", conf)
 	}
 }
+
+func TestToSpecgenNamespacesVolumesFromResources(t *testing.T) {
+	cs := &engine.ContainerSpec{
+		Image:       "x",
+		NetworkMode: "container:abc",
+		IPCMode:     "shareable",
+		PIDMode:     "container:def",
+		VolumesFrom: []string{"abc:ro", "ghi"},
+		Memory:      64 << 20,
+		MemorySwap:  128 << 20,
+		CPUShares:   512,
+		CPUSet:      "0-1",
+	}
+	s, err := toSpecgen(cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.NetNS != (specgen.Namespace{NSMode: specgen.FromContainer, Value: "abc"}) {
+		t.Errorf("netns %+v", s.NetNS)
+	}
+	if s.IpcNS.NSMode != specgen.Shareable || s.PidNS != (specgen.Namespace{NSMode: specgen.FromContainer, Value: "def"}) {
+		t.Errorf("ipc %+v pid %+v", s.IpcNS, s.PidNS)
+	}
+	if !reflect.DeepEqual(s.VolumesFrom, []string{"abc:ro", "ghi"}) {
+		t.Errorf("volumes from %q", s.VolumesFrom)
+	}
+	r := s.ResourceLimits
+	if *r.Memory.Swap != 128<<20 || *r.CPU.Shares != 512 || r.CPU.Cpus != "0-1" || r.CPU.Quota != nil {
+		t.Errorf("resources %+v %+v", r.Memory, r.CPU)
+	}
+
+	nets, err := toSpecgen(&engine.ContainerSpec{Image: "x", Networks: []engine.NetworkAttachment{
+		{Name: "a"}, {Name: "b", MAC: "02:00:00:00:00:0b", Interface: "back0"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := nets.Networks["b"]; o.StaticMAC.String() != "02:00:00:00:00:0b" || o.InterfaceName != "back0" {
+		t.Errorf("per-network options %+v", o)
+	}
+
+	for _, bad := range []*engine.ContainerSpec{
+		{Image: "x", IPCMode: "weird"},
+		{Image: "x", PIDMode: "shareable"},
+		{Image: "x", VolumesFrom: []string{":ro"}},
+		{Image: "x", MemorySwap: 1 << 20},
+		{Image: "x", Networks: []engine.NetworkAttachment{{Name: "a", MAC: "nope"}}},
+	} {
+		if _, err := toSpecgen(bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
