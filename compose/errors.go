@@ -177,7 +177,7 @@ func loadError(err error, src []source) *Error {
 	if m := reUndefDep.FindStringSubmatch(msg); m != nil {
 		path := "services." + m[1] + ".depends_on"
 		return &Error{File: locate(src, path, true), Service: m[1], Key: "depends_on",
-			Msg: fmt.Sprintf("undefined service %q", m[2]), Err: err}
+			Msg: m[0], Err: err} // docker compose's wording, which CI logs are grepped for
 	}
 	if m := reRefersTo.FindStringSubmatch(msg); m != nil {
 		key := map[string]string{

@@ -356,7 +356,7 @@ func TestProfiles(t *testing.T) {
 		{
 			name:     "active profile requiring an inactive one",
 			profiles: []string{"test"},
-			wantErr:  file + `: services.tests.depends_on: undefined service "db"`,
+			wantErr:  file + `: services.tests.depends_on: service "tests" depends on undefined service "db"`,
 		},
 	}
 	for _, tt := range tests {
@@ -601,7 +601,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "YAML syntax error", files: []string{"err_syntax/compose.yaml"},
 			want: "%s: yaml: while parsing a block mapping at line 1, column 3: line 3, column 4: did not find expected key"},
 		{name: "unknown service in depends_on", files: []string{"err_depends_on/compose.yaml"},
-			want: `%s: services.app.depends_on: undefined service "nope"`},
+			want: `%s: services.app.depends_on: service "app" depends on undefined service "nope"`},
 		{name: "key cirun does not implement", files: []string{"err_unsupported/compose.yaml"},
 			want: "%s: services.app.build.entitlements: not supported by cirun yet"},
 		{name: "invalid value type", files: []string{"err_type/compose.yaml"},
