@@ -138,8 +138,6 @@ func (r *Runner) Build(ctx context.Context, p *types.Project, o BuildOptions) er
 		}(i, svc)
 	}
 	wg.Wait()
-	names = append([]string(nil), names...)
-	sort.Strings(names)
 	for _, err := range errs {
 		if err != nil {
 			return err
