@@ -243,9 +243,10 @@ func (st *logStream) cut(t time.Time) {
 	st.log.mu.Unlock()
 }
 
-// restartWait bounds how long an exited container whose restart policy
-// says it restarts is given to start again (Podman restarts at once).
-const restartWait = 5 * time.Second
+// restartWait is how long an exited container whose restart policy says
+// it restarts is given before the engine is asked whether it did (Podman
+// restarts at once; its start event can lag). A variable for tests.
+var restartWait = 5 * time.Second
 
 // logGrace bounds how long an exited container's log stream may take to
 // deliver its last lines.
@@ -326,6 +327,11 @@ func (s *session) attach(ctx context.Context, runs map[string]*svcRun, plan atta
 		gen int
 	}
 	timeouts := make(chan restartTimeout)
+	restarted := func(f *follower) {
+		f.pending = 0
+		f.restarts++
+		f.startLogs(fctx, s.r.eng, f.lastDie.Add(time.Nanosecond))
+	}
 	end := func(f *follower) {
 		f.pending, f.ended = 0, true
 		if f.watched {
@@ -344,7 +350,13 @@ func (s *session) attach(ctx context.Context, runs map[string]*svcRun, plan atta
 		case err := <-evErr:
 			return fmt.Errorf("following the containers of project %s: %w", s.project.Name, err)
 		case t := <-timeouts:
-			if t.f.pending == t.gen && !t.f.ended {
+			if t.f.pending != t.gen || t.f.ended {
+				continue
+			}
+			// No start event yet: ask the engine (events may lag).
+			if c, err := s.r.eng.InspectContainer(ctx, t.f.c.ID); err == nil && c.StartedAt.After(t.f.lastDie) {
+				restarted(t.f)
+			} else {
 				end(t.f) // the restart did not come
 			}
 			continue
@@ -363,9 +375,7 @@ func (s *session) attach(ctx context.Context, runs map[string]*svcRun, plan atta
 		switch ev.Action {
 		case "start":
 			if f.pending > 0 {
-				f.pending = 0
-				f.restarts++
-				f.startLogs(fctx, s.r.eng, f.lastDie.Add(time.Nanosecond))
+				restarted(f)
 			}
 			continue
 		case "destroy":

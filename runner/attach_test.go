@@ -502,6 +502,52 @@ func TestUpWaitAcceptsCompletedOneShotDependency(t *testing.T) {
 	}
 }
 
+// noStartEvents is an engine whose event stream drops "start" events (as
+// if they lagged behind).
+type noStartEvents struct{ *fake.Engine }
+
+func (e noStartEvents) ContainerEvents(ctx context.Context, f engine.EventFilter, fn func(engine.ContainerEvent) error) error {
+	return e.Engine.ContainerEvents(ctx, f, func(ev engine.ContainerEvent) error {
+		if ev.Action == "start" {
+			return nil
+		}
+		return fn(ev)
+	})
+}
+
+func TestUpAttachedFollowsRestartsWithoutStartEvents(t *testing.T) {
+	defer func(w time.Duration) { restartWait = w }(restartWait)
+	restartWait = 200 * time.Millisecond
+	eng := fake.New()
+	eng.AddImage("localhost/app", engine.Image{ID: "sha256:app"})
+	out := &syncBuffer{}
+	r := New(noStartEvents{eng}, Options{Stdout: out, FastPoll: time.Millisecond, Clock: newAutoClock()})
+	p := upProject(map[string]string{"failing": "echo world; sleep 300"})
+	svc := p.Services["failing"]
+	svc.Restart = "on-failure:1"
+	p.Services["failing"] = svc
+	wait := upAsync(t, r, context.Background(), p, UpOptions{})
+	pollUntil(t, "first run", func() bool { return strings.Contains(out.String(), "failing-1  | world") })
+	if err := eng.Exit("p-failing-1", 1); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, "first exit", func() bool { return strings.Contains(out.String(), "exited with code 1") })
+	if err := eng.StartContainer(context.Background(), "p-failing-1"); err != nil { // the engine's restart
+		t.Fatal(err)
+	}
+	// Without its start event, the restart is found by asking the engine.
+	pollUntil(t, "second run's output", func() bool { return strings.Count(out.String(), "failing-1  | world") == 2 })
+	if err := eng.Exit("p-failing-1", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(); err != nil {
+		t.Fatalf("up = %v", err)
+	}
+	if n := strings.Count(out.String(), "failing-1 exited with code 1\n"); n != 2 {
+		t.Errorf("%d exit lines, want 2:\n%s", n, out)
+	}
+}
+
 // silentEngine is an engine whose event stream never reports anything.
 type silentEngine struct{ *fake.Engine }
 
