@@ -332,3 +332,72 @@ func TestUpNetworkModeServiceJoinsItsContainer(t *testing.T) {
 		t.Errorf("up --no-deps app without db's container: %v", err)
 	}
 }
+
+// Networks and volumes that exist already: docker compose's warnings and
+// label check; external ones that do not: its errors.
+func TestEnsureNetworksAndVolumesExisting(t *testing.T) {
+	eng := fake.New()
+	eng.AddImage("img", engine.Image{ID: "sha256:img"})
+	var mu sync.Mutex
+	var warnings []string
+	r := New(eng, Options{RuntimeDir: t.TempDir(), Clock: newAutoClock(), Events: func(e Event) {
+		if e.Status == "Warning" {
+			mu.Lock()
+			warnings = append(warnings, e.Kind+" "+e.Detail)
+			mu.Unlock()
+		}
+	}})
+	ctx := context.Background()
+	app := types.ServiceConfig{Name: "app"}
+	app.Image = "img"
+	app.Command = types.ShellCommand{"sleep", "300"}
+	app.Networks = map[string]*types.ServiceNetworkConfig{"n": nil}
+	app.Volumes = []types.ServiceVolumeConfig{{Type: types.VolumeTypeVolume, Source: "v", Target: "/v"}}
+	p := &types.Project{Name: "p", WorkingDir: "/tmp", Services: types.Services{"app": app},
+		Networks: types.Networks{"n": {Name: "shared-net"}}, Volumes: types.Volumes{"v": {Name: "shared-vol"}}}
+
+	// made by someone else, without compose's labels
+	if err := eng.CreateNetwork(ctx, engine.NetworkSpec{Name: "shared-net"}); err != nil {
+		t.Fatal(err)
+	}
+	err := r.Up(ctx, p, UpOptions{Detach: true})
+	if err == nil || !strings.Contains(err.Error(), `network shared-net was found but has incorrect label com.docker.compose.network set to "" (expected: "n")`) {
+		t.Fatalf("up over an unlabelled network: %v", err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "a network with name shared-net exists but was not created by compose") {
+		t.Errorf("warnings %q", warnings)
+	}
+
+	// external: used as it is, no warning
+	warnings = nil
+	n := p.Networks["n"]
+	n.External = true
+	p.Networks["n"] = n
+	if err := eng.CreateVolume(ctx, engine.VolumeSpec{Name: "shared-vol", Labels: map[string]string{engine.LabelProject: "other"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Up(ctx, p, UpOptions{Detach: true}); err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], `Volume volume "shared-vol" already exists but was created for project "other" (expected "p")`) {
+		t.Errorf("warnings %q", warnings)
+	}
+
+	// external and missing: errors
+	if err := r.Down(ctx, "p", DownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.RemoveNetwork(ctx, "shared-net"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Up(ctx, p, UpOptions{Detach: true}); err == nil || err.Error() != "network shared-net declared as external, but could not be found" {
+		t.Errorf("missing external network: %v", err)
+	}
+	v := p.Volumes["v"]
+	v.External, v.Name = true, "nope"
+	p.Volumes["v"] = v
+	p.Networks["n"] = types.NetworkConfig{Name: "p_n"}
+	if err := r.Up(ctx, p, UpOptions{Detach: true}); err == nil || err.Error() != `external volume "nope" not found` {
+		t.Errorf("missing external volume: %v", err)
+	}
+}

@@ -819,8 +819,21 @@ func (s *session) ensureNetworks(ctx context.Context, names []string) error {
 		if !ok {
 			return fmt.Errorf("network %s is used by a service but not declared", k)
 		}
-		_, err := r.eng.InspectNetwork(ctx, nc.Name)
+		existing, err := r.eng.InspectNetwork(ctx, nc.Name)
 		if err == nil {
+			if nc.External {
+				continue
+			}
+			// docker compose's checks on a network it did not create
+			switch owner, ok := existing.Labels[engine.LabelProject]; {
+			case !ok:
+				r.event("Network", nc.Name, "Warning", fmt.Sprintf("a network with name %s exists but was not created by compose. Set `external: true` to use an existing network", nc.Name))
+			case owner != p.Name:
+				r.event("Network", nc.Name, "Warning", fmt.Sprintf("a network with name %s exists but was not created for project %q. Set `external: true` to use an existing network", nc.Name, p.Name))
+			}
+			if got := existing.Labels[engine.LabelNetwork]; got != k {
+				return fmt.Errorf("network %s was found but has incorrect label %s set to %q (expected: %q)", nc.Name, engine.LabelNetwork, got, k)
+			}
 			continue
 		}
 		if !errors.Is(err, engine.ErrNotFound) {
@@ -878,8 +891,18 @@ func (s *session) ensureVolumes(ctx context.Context, names []string) error {
 		if !ok {
 			return fmt.Errorf("volume %s is used by a service but not declared", k)
 		}
-		_, err := r.eng.InspectVolume(ctx, vc.Name)
+		existing, err := r.eng.InspectVolume(ctx, vc.Name)
 		if err == nil {
+			if vc.External {
+				continue
+			}
+			// docker compose's checks on a volume it did not create
+			switch owner, ok := existing.Labels[engine.LabelProject]; {
+			case !ok:
+				r.event("Volume", vc.Name, "Warning", fmt.Sprintf("volume %q already exists but was not created by Docker Compose. Use `external: true` to use an existing volume", vc.Name))
+			case owner != p.Name:
+				r.event("Volume", vc.Name, "Warning", fmt.Sprintf("volume %q already exists but was created for project %q (expected %q). Use `external: true` to use an existing volume", vc.Name, owner, p.Name))
+			}
 			continue
 		}
 		if !errors.Is(err, engine.ErrNotFound) {
@@ -897,6 +920,11 @@ func (s *session) ensureVolumes(ctx context.Context, names []string) error {
 		}
 		r.event("Volume", vc.Name, "Creating", "")
 		if err := r.eng.CreateVolume(ctx, spec); err != nil && !errors.Is(err, engine.ErrConflict) {
+			r.event("Volume", vc.Name, "Error", err.Error())
+			if strings.Contains(vc.DriverOpts["o"], "size=") {
+				// Podman 4.3 reads size= in o as a storage quota, even for tmpfs
+				return fmt.Errorf("creating volume %s (driver_opts o: size= needs a Podman newer than 4.3; use a tmpfs mount with size instead): %w", vc.Name, err)
+			}
 			return fmt.Errorf("creating volume %s: %w", vc.Name, err)
 		} else if err == nil {
 			s.track("volume", vc.Name)
