@@ -12,7 +12,7 @@ import (
 
 func TestSupportedKeysAccepted(t *testing.T) {
 	p, warn := mustLoad(t, Options{Files: []string{testdata(t, "supported", "compose.yaml")}})
-	if got, want := ServiceNames(p), []string{"app", "db", "migrate", "side", "worker"}; !slices.Equal(got, want) {
+	if got, want := ServiceNames(p), []string{"app", "db", "migrate", "shared", "side", "worker"}; !slices.Equal(got, want) {
 		t.Errorf("services = %v, want %v", got, want)
 	}
 	if warn != "" {
@@ -73,6 +73,7 @@ func TestUnsupportedKeys(t *testing.T) {
 		{"services: {app: {image: a, ipc: 'weird'}}", "services.app.ipc",
 			`"weird" not supported by cirun yet (supported: host, private, shareable, service:*, container:*)`},
 		{"services: {app: {image: a, uts: host}}", "services.app.uts", ""},
+		{"services: {app: {image: a, domainname: example.com}}", "services.app.domainname", ""},
 		{"services: {app: {image: a, userns_mode: host}}", "services.app.userns_mode", ""},
 		{"services: {app: {image: a, cgroup: host}}", "services.app.cgroup", ""},
 		{"services: {app: {image: a, cgroup_parent: x}}", "services.app.cgroup_parent", ""},

@@ -442,6 +442,23 @@ func sharedServices(s types.ServiceConfig) []sharedRef {
 	return refs
 }
 
+// bridgeOptions translates the bridge driver_opts docker spells
+// differently from Podman; the others go as they are (Podman rejects those
+// it does not know).
+func bridgeOptions(opts types.Options) map[string]string {
+	if len(opts) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(opts))
+	for k, v := range opts {
+		if k == "com.docker.network.driver.mtu" {
+			k = "mtu"
+		}
+		out[k] = v
+	}
+	return out
+}
+
 // deployRestart translates deploy.restart_policy as docker compose does
 // when `restart` is not set.
 func deployRestart(rp types.RestartPolicy) (string, error) {

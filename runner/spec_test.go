@@ -401,3 +401,13 @@ func TestEnsureNetworksAndVolumesExisting(t *testing.T) {
 		t.Errorf("missing external volume: %v", err)
 	}
 }
+
+func TestBridgeOptions(t *testing.T) {
+	got := bridgeOptions(types.Options{"com.docker.network.driver.mtu": "1400", "vlan": "5"})
+	if want := map[string]string{"mtu": "1400", "vlan": "5"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("bridgeOptions = %v, want %v", got, want)
+	}
+	if bridgeOptions(nil) != nil {
+		t.Errorf("no options: want nil")
+	}
+}

@@ -843,7 +843,7 @@ func (s *session) ensureNetworks(ctx context.Context, names []string) error {
 			return fmt.Errorf("network %s declared as external, but could not be found", nc.Name)
 		}
 		spec := engine.NetworkSpec{
-			Name: nc.Name, Driver: nc.Driver, Internal: nc.Internal, Options: map[string]string(nc.DriverOpts),
+			Name: nc.Name, Driver: nc.Driver, Internal: nc.Internal, Options: bridgeOptions(nc.DriverOpts),
 			Labels: map[string]string{engine.LabelProject: p.Name, engine.LabelNetwork: k, engine.LabelVersion: r.opts.Version},
 		}
 		for lk, lv := range nc.Labels {
@@ -860,6 +860,9 @@ func (s *session) ensureNetworks(ctx context.Context, names []string) error {
 		r.event("Network", nc.Name, "Creating", "")
 		if err := r.eng.CreateNetwork(ctx, spec); err != nil && !errors.Is(err, engine.ErrConflict) {
 			r.event("Network", nc.Name, "Error", err.Error())
+			if len(spec.Options) > 0 {
+				return fmt.Errorf("creating network %s (networks.%s.driver_opts: Podman's bridge takes mtu, vlan and isolate): %w", nc.Name, k, err)
+			}
 			return fmt.Errorf("creating network %s: %w", nc.Name, err)
 		} else if err == nil {
 			s.track("network", nc.Name)
