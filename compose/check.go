@@ -48,7 +48,7 @@ func Check(p *types.Project) error {
 func check(p *types.Project, src []source) *Error {
 	f := compileTable(Supported).walk(reflect.ValueOf(p).Elem(), nil)
 	if f == nil {
-		return nil
+		return checkConflicts(p, src)
 	}
 	dotted := display(f.path)
 	service, key := splitPath(dotted)
@@ -57,6 +57,49 @@ func check(p *types.Project, src []source) *Error {
 		msg = fmt.Sprintf("%q %s (supported: %s)", f.value, MsgUnsupported, strings.Join(f.allowed, ", "))
 	}
 	return &Error{File: locate(src, dotted, true), Service: service, Key: key, Msg: msg}
+}
+
+// checkConflicts rejects supported keys that cannot go together (see
+// JoinedNetworkConflict).
+func checkConflicts(p *types.Project, src []source) *Error {
+	for _, name := range ServiceNames(p) {
+		s := p.Services[name]
+		if key := JoinedNetworkConflict(s); key != "" {
+			return &Error{File: locate(src, "services."+name+"."+key, true), Service: name, Key: key,
+				Msg: fmt.Sprintf("cannot be set with network_mode %q: the network namespace is the other container's", s.NetworkMode)}
+		}
+	}
+	return nil
+}
+
+// JoinedNetworkConflict names the first key a service that joins another
+// container's network namespace (network_mode service:NAME or
+// container:NAME) sets although it belongs to that namespace: hostname,
+// ports, expose, extra_hosts, dns*, mac_address. Docker refuses these;
+// Podman ignores some silently. "" when there is none.
+func JoinedNetworkConflict(s types.ServiceConfig) string {
+	nm := s.NetworkMode
+	if !strings.HasPrefix(nm, types.ServicePrefix) && !strings.HasPrefix(nm, types.ContainerPrefix) {
+		return ""
+	}
+	for _, c := range []struct {
+		key string
+		set bool
+	}{
+		{"hostname", s.Hostname != ""},
+		{"ports", len(s.Ports) > 0},
+		{"expose", len(s.Expose) > 0},
+		{"extra_hosts", len(s.ExtraHosts) > 0},
+		{"dns", len(s.DNS) > 0},
+		{"dns_search", len(s.DNSSearch) > 0},
+		{"dns_opt", len(s.DNSOpts) > 0},
+		{"mac_address", s.MacAddress != ""},
+	} {
+		if c.set {
+			return c.key
+		}
+	}
+	return ""
 }
 
 // finding is an unsupported key: its path, and for a key whose values a row

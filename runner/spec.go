@@ -15,6 +15,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"github.com/cirun-dev/cirun/compose"
 	"github.com/cirun-dev/cirun/engine"
 )
 
@@ -244,6 +245,9 @@ func containerSpec(in specInput) (*engine.ContainerSpec, error) {
 		spec.NetworkMode = types.ContainerPrefix + id
 	default:
 		return nil, fmt.Errorf("service %s: network_mode %q is not supported by cirun yet", s.Name, mode)
+	}
+	if key := compose.JoinedNetworkConflict(s); key != "" { // compose.Check rejects it first
+		return nil, fmt.Errorf("service %s: %s cannot be set with network_mode %q: the network namespace is the other container's", s.Name, key, s.NetworkMode)
 	}
 	var err error
 	if spec.IPCMode, err = in.sharedMode(s.Ipc, "IPC namespace"); err != nil {

@@ -199,6 +199,23 @@ func TestSpecSharedNamespacesAndVolumesFrom(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cannot share network namespace with service db: container missing") {
 		t.Errorf("without db's container: %v", err)
 	}
+	for _, key := range []string{"hostname", "ports", "dns", "extra_hosts"} {
+		c := s
+		switch key {
+		case "hostname":
+			c.Hostname = "h"
+		case "ports":
+			c.Ports = []types.ServicePortConfig{{Target: 80}}
+		case "dns":
+			c.DNS = []string{"10.0.0.1"}
+		case "extra_hosts":
+			c.ExtraHosts = types.HostsList{"a": {"10.0.0.2"}}
+		}
+		_, err := containerSpec(specInput{Project: p, Service: c, Name: "x", Image: "img", Shared: map[string]string{"db": "ID1"}})
+		if want := "service app: " + key + ` cannot be set with network_mode "service:db"`; err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s with a joined network: %v, want %q", key, err, want)
+		}
+	}
 	refs := sharedServices(s)
 	if len(refs) != 4 || refs[0] != (sharedRef{"db", "volume"}) || refs[2] != (sharedRef{"db", "network namespace"}) {
 		t.Errorf("sharedServices = %+v", refs)
