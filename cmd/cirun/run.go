@@ -22,8 +22,8 @@ func (e *env) runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-build", Usage: "don't build the image"},
 			&cli.StringFlag{Name: "name", Usage: "container name"},
 			&cli.StringFlag{Name: "entrypoint", Usage: "override the entrypoint"},
-			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (KEY=VALUE)"},
-			&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "add or override a label (KEY=VALUE)"},
+			&cli.GenericFlag{Name: "env", Aliases: []string{"e"}, Value: &multi{}, Usage: "set an environment variable (KEY=VALUE, or KEY to pass it from here)"},
+			&cli.GenericFlag{Name: "label", Aliases: []string{"l"}, Value: &multi{}, Usage: "add or override a label (KEY=VALUE)"},
 			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as this user"},
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
 			&cli.BoolFlag{Name: "service-ports", Aliases: []string{"P"}, Usage: "publish the service's ports"},
@@ -47,9 +47,12 @@ func (e *env) runCommand() *cli.Command {
 				return err
 			}
 			o := runner.RunOptions{
-				Service:      svc,
-				Command:      c.Args().Tail(),
-				Env:          c.StringSlice("env"),
+				Service: svc,
+				Command: c.Args().Tail(),
+				Env: resolveEnv(multiOf(c, "env"), func(k string) (string, bool) {
+					v, ok := p.Environment[k]
+					return v, ok
+				}),
 				User:         c.String("user"),
 				WorkingDir:   c.String("workdir"),
 				Name:         c.String("name"),
@@ -62,7 +65,7 @@ func (e *env) runCommand() *cli.Command {
 			if c.IsSet("entrypoint") {
 				o.Entrypoint = strings.Fields(c.String("entrypoint"))
 			}
-			for _, l := range c.StringSlice("label") {
+			for _, l := range multiOf(c, "label") {
 				k, v, ok := strings.Cut(l, "=")
 				if !ok {
 					return cli.Exit(fmt.Sprintf("run: label %q must be KEY=VALUE", l), 1)
