@@ -125,6 +125,9 @@ type PushOptions struct {
 	IncludeDeps    bool
 	IgnoreFailures bool
 	Quiet          bool
+	// InsecureRegistry allows plain HTTP and unverified TLS to any
+	// registry; without it only loopback registries may go without TLS.
+	InsecureRegistry bool
 }
 
 // Push pushes the images of the services that have both a build section
@@ -156,7 +159,7 @@ func (r *Runner) Push(ctx context.Context, p *types.Project, o PushOptions) erro
 	return forEach(len(jobs), func(i int) error {
 		j := jobs[i]
 		event("Image", j.ref, "Pushing", "")
-		err := r.eng.PushImage(ctx, j.ref, engine.PushOptions{Quiet: true, SkipTLSVerify: insecureRegistry(j.ref)})
+		err := r.eng.PushImage(ctx, j.ref, engine.PushOptions{Quiet: true, SkipTLSVerify: o.InsecureRegistry || insecureRegistry(j.ref)})
 		if err == nil {
 			event("Image", j.ref, "Pushed", "")
 			return nil

@@ -174,13 +174,15 @@ func (e *env) runner(c *cli.Context) (*runner.Runner, error) {
 	e.mu.Unlock()
 	events, stdout, stderr := newDisplay(e.stdout, e.stderr, progress)
 	return runner.New(eng, runner.Options{
-		Builder:       b,
-		Events:        events,
-		Stdout:        stdout,
-		Stderr:        stderr,
-		Version:       version,
-		BuildProgress: buildProgress(progress),
-		BuildKeyDir:   filepath.Join(dataDir(), "build-keys"),
+		Builder:          b,
+		Events:           events,
+		Stdout:           stdout,
+		Stderr:           stderr,
+		Version:          version,
+		BuildProgress:    buildProgress(progress),
+		Registry:         buildRegistry(c),
+		InsecureRegistry: insecureRegistry(c),
+		BuildKeyDir:      filepath.Join(dataDir(), "build-keys"),
 	}), nil
 }
 

@@ -15,6 +15,7 @@ func (e *env) pushCommand() *cli.Command {
 			&cli.BoolFlag{Name: "ignore-push-failures", Usage: "push what it can and ignore images with push failures"},
 			&cli.BoolFlag{Name: "include-deps", Usage: "also push images of services declared as dependencies"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "push without printing progress information"},
+			insecureRegistryGlobalFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			services := c.Args().Slice()
@@ -27,10 +28,11 @@ func (e *env) pushCommand() *cli.Command {
 				return err
 			}
 			return r.Push(c.Context, p, runner.PushOptions{
-				Services:       services,
-				IncludeDeps:    c.Bool("include-deps"),
-				IgnoreFailures: c.Bool("ignore-push-failures"),
-				Quiet:          c.Bool("quiet"),
+				Services:         services,
+				IncludeDeps:      c.Bool("include-deps"),
+				IgnoreFailures:   c.Bool("ignore-push-failures"),
+				Quiet:            c.Bool("quiet"),
+				InsecureRegistry: insecureRegistry(c),
 			})
 		},
 	}

@@ -27,9 +27,53 @@ func dataDir() string {
 // defaultRegistryRoot is where `registry serve` and `registry gc` keep data.
 func defaultRegistryRoot() string { return filepath.Join(dataDir(), "registry") }
 
+// registryGlobalFlag is the global --registry: the registry builds use as
+// shared layer cache and push their images to.
+func registryGlobalFlag() cli.Flag {
+	return &cli.StringFlag{Name: "registry", EnvVars: []string{"CIRUN_REGISTRY"},
+		Usage: "registry HOST:PORT that builds use as layer cache and push their images to (overrides x-cirun.registry)"}
+}
+
+// insecureRegistryGlobalFlag is the global --insecure-registry.
+func insecureRegistryGlobalFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "insecure-registry", Usage: "allow plain HTTP and unverified TLS to non-loopback registries (loopback ones always may)"}
+}
+
+// buildRegistry is the registry of --registry (after the verb where the
+// verb has the flag, else before it) or CIRUN_REGISTRY; "" when none.
+// (urfave/cli's IsSet reports a parent's flag as set on the child too, so
+// the first non-empty value up the lineage decides.)
+func buildRegistry(c *cli.Context) string {
+	for _, cc := range c.Lineage() {
+		if v := cc.String("registry"); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// insecureRegistry reports whether --insecure-registry was given before or
+// after the verb.
+func insecureRegistry(c *cli.Context) bool {
+	for _, cc := range c.Lineage() {
+		if cc.Bool("insecure-registry") {
+			return true
+		}
+	}
+	return false
+}
+
 func (e *env) registryCommand() *cli.Command {
-	hostFlag := &cli.StringFlag{Name: "registry", Value: registry.DefaultAddr, EnvVars: []string{"CIRUN_REGISTRY"}, Usage: "registry HOST:PORT"}
+	// No EnvVars: CIRUN_REGISTRY belongs to the global flag, so that
+	// `cirun --registry X registry ls` beats the environment.
+	hostFlag := &cli.StringFlag{Name: "registry", Usage: "registry HOST:PORT (default: the global --registry, CIRUN_REGISTRY, else " + registry.DefaultAddr + ")"}
 	insecure := &cli.BoolFlag{Name: "insecure-registry", Usage: "allow plain HTTP to a non-loopback registry"}
+	addr := func(c *cli.Context) string {
+		if a := buildRegistry(c); a != "" {
+			return a
+		}
+		return registry.DefaultAddr
+	}
 	return &cli.Command{
 		Name:  "registry",
 		Usage: "the embedded OCI registry (in-pod image store and build cache)",
@@ -57,7 +101,7 @@ func (e *env) registryCommand() *cli.Command {
 				ArgsUsage: "[REPO]",
 				Flags:     []cli.Flag{hostFlag, insecure},
 				Action: func(c *cli.Context) error {
-					repos, err := registry.List(c.Context, c.String("registry"), c.Args().First(), registry.ClientOptions{Insecure: c.Bool("insecure-registry")})
+					repos, err := registry.List(c.Context, addr(c), c.Args().First(), registry.ClientOptions{Insecure: insecureRegistry(c)})
 					if err != nil {
 						return err
 					}
@@ -76,7 +120,7 @@ func (e *env) registryCommand() *cli.Command {
 					if c.NArg() != 1 {
 						return cli.Exit("registry rm: exactly one REPO:TAG or REPO@DIGEST", 1)
 					}
-					return registry.Remove(c.Context, c.String("registry"), c.Args().First(), registry.ClientOptions{Insecure: c.Bool("insecure-registry")})
+					return registry.Remove(c.Context, addr(c), c.Args().First(), registry.ClientOptions{Insecure: insecureRegistry(c)})
 				},
 			},
 			{

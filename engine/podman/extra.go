@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"time"
 
@@ -32,6 +33,14 @@ func (e *Engine) PushImage(ctx context.Context, ref string, opts engine.PushOpti
 	}
 	if opts.SkipTLSVerify {
 		o.WithSkipTLSVerify(true)
+	}
+	// Credentials: the bindings read them here, in cirun's environment, from
+	// containers/image's default files ($XDG_RUNTIME_DIR/containers/auth.json,
+	// ~/.config/containers/auth.json, $DOCKER_CONFIG/config.json or
+	// ~/.docker/config.json); REGISTRY_AUTH_FILE, which podman's CLI honours,
+	// replaces them.
+	if f := os.Getenv("REGISTRY_AUTH_FILE"); f != "" {
+		o.WithAuthfile(f)
 	}
 	if err := images.Push(e.ctx(ctx), ref, ref, o); err != nil {
 		return fmt.Errorf("pushing %s: %w", ref, mapErr(err, nil))
