@@ -120,9 +120,10 @@ type follower struct {
 	rule    restartRule
 	out     *containerLog // nil: output not shown
 
-	stream   *logStream
-	stopLogs context.CancelFunc
-	logsDone chan struct{} // closed when the current log stream ended
+	stream      *logStream
+	streamSince time.Time
+	stopLogs    context.CancelFunc
+	logsDone    chan struct{} // closed when the current log stream ended
 
 	restarts   int
 	lastDie    time.Time
@@ -139,17 +140,20 @@ func (f *follower) startLogs(ctx context.Context, eng engine.Engine, since time.
 	lctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	st := &logStream{log: f.out, passed: make(chan struct{})}
-	f.stream, f.stopLogs, f.logsDone = st, cancel, done
+	f.stream, f.streamSince, f.stopLogs, f.logsDone = st, since, cancel, done
 	go func() {
 		defer close(done)
 		_ = eng.ContainerLogs(lctx, f.c.ID, engine.LogOptions{Follow: true, Since: since, Timestamps: true}, st, st)
+		st.flush()
 	}()
 }
 
 // finishLogs ends the log stream of a container that exited at died once
 // it has delivered that run's lines (it ended, went past died, or grace
-// passed): they come before the exit line.
-func (f *follower) finishLogs(died time.Time, grace time.Duration) {
+// passed), then reads the run's logs once more without following, so that
+// lines a slow stream had not delivered yet are shown too (each line still
+// once): they all come before the exit line.
+func (f *follower) finishLogs(ctx context.Context, eng engine.Engine, died time.Time, grace time.Duration) {
 	if f.logsDone == nil {
 		return
 	}
@@ -162,6 +166,11 @@ func (f *follower) finishLogs(died time.Time, grace time.Duration) {
 	f.stopLogs()
 	<-f.logsDone
 	f.logsDone = nil
+	cctx, cancel := context.WithTimeout(ctx, grace)
+	defer cancel()
+	st := &logStream{log: f.out, cutAt: died, passed: make(chan struct{})}
+	_ = eng.ContainerLogs(cctx, f.c.ID, engine.LogOptions{Since: f.streamSince, Timestamps: true}, st, st)
+	st.flush()
 }
 
 // containerLog is one container's output as an attached up shows it. Its
@@ -236,6 +245,16 @@ func (st *logStream) line(line string) {
 	_, _ = io.WriteString(l.w, text+"\n")
 }
 
+// flush handles a last line without a newline once the stream ended.
+func (st *logStream) flush() {
+	st.log.mu.Lock()
+	defer st.log.mu.Unlock()
+	if len(st.buf) > 0 {
+		st.line(string(st.buf))
+		st.buf = nil
+	}
+}
+
 // cut makes the stream drop the lines after t (the next run's).
 func (st *logStream) cut(t time.Time) {
 	st.log.mu.Lock()
@@ -249,8 +268,9 @@ func (st *logStream) cut(t time.Time) {
 var restartWait = 5 * time.Second
 
 // logGrace bounds how long an exited container's log stream may take to
-// deliver its last lines.
-const logGrace = 2 * time.Second
+// deliver its last lines (and the catch-up read after it). A variable for
+// tests.
+var logGrace = 2 * time.Second
 
 // attach prints the output of the shown containers with docker compose's
 // prefixes until every watched container has exited, applying the abort
@@ -389,7 +409,7 @@ func (s *session) attach(ctx context.Context, runs map[string]*svcRun, plan atta
 		if err != nil {
 			exit = -1
 		}
-		f.finishLogs(ev.Time, logGrace)
+		f.finishLogs(fctx, s.r.eng, ev.Time, logGrace)
 		lf.status(f.name, fmt.Sprintf("exited with code %d", exit))
 		f.lastDie = ev.Time
 		if !stopping && f.rule.expect(exit, f.restarts) {

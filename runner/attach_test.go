@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -476,8 +477,9 @@ func TestLogStreamsShowEachLineOnce(t *testing.T) {
 		t.Error("stream not marked as past the cut")
 	}
 	next := &logStream{log: l, passed: make(chan struct{})}
-	_, _ = next.Write([]byte(ts(5) + " start\n" + ts(6) + " world\n" + "no timestamp\n"))
-	want := "a-1  | start\na-1  | x\na-1  | x\na-1  | world\na-1  | start\na-1  | world\na-1  | no timestamp\n"
+	_, _ = next.Write([]byte(ts(5) + " start\n" + ts(6) + " world\n" + "no timestamp\n" + ts(7) + " partial"))
+	next.flush()
+	want := "a-1  | start\na-1  | x\na-1  | x\na-1  | world\na-1  | start\na-1  | world\na-1  | no timestamp\na-1  | partial\n"
 	if out.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
 	}
@@ -545,6 +547,33 @@ func TestUpAttachedFollowsRestartsWithoutStartEvents(t *testing.T) {
 	}
 	if n := strings.Count(out.String(), "failing-1 exited with code 1\n"); n != 2 {
 		t.Errorf("%d exit lines, want 2:\n%s", n, out)
+	}
+}
+
+// stuckLogs is an engine whose followed log streams deliver nothing.
+type stuckLogs struct{ *fake.Engine }
+
+func (e stuckLogs) ContainerLogs(ctx context.Context, id string, o engine.LogOptions, stdout, stderr io.Writer) error {
+	if o.Follow {
+		<-ctx.Done()
+		return nil
+	}
+	return e.Engine.ContainerLogs(ctx, id, o, stdout, stderr)
+}
+
+func TestUpAttachedCatchesUpOnASlowLogStream(t *testing.T) {
+	defer func(g time.Duration) { logGrace = g }(logGrace)
+	logGrace = 20 * time.Millisecond
+	eng := fake.New()
+	eng.AddImage("localhost/app", engine.Image{ID: "sha256:app"})
+	out := &syncBuffer{}
+	r := New(stuckLogs{eng}, Options{Stdout: out, FastPoll: time.Millisecond, Clock: newAutoClock()})
+	p := upProject(map[string]string{"job": "echo one; echo two; exit 0"})
+	if err := upAsync(t, r, context.Background(), p, UpOptions{})(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "job-1  | one\njob-1  | two\njob-1 exited with code 0\n") {
+		t.Errorf("lines the stream missed not shown before the exit line:\n%s", out)
 	}
 }
 
