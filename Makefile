@@ -23,8 +23,8 @@ verify: ## gofmt, go vet, go mod tidy drift, import boundaries
 test: setup build verify unit e2e ## everything CI runs (set-up included)
 demo: setup build ## run `cirun test` on the bundled example stack
 	bin/cirun -f fixtures/example/compose.yaml test
-bench: setup build ## benchmarks vs podman-compose and raw podman, side by side
-	scripts/bench
+bench: setup build ## benchmarks vs podman-compose, raw podman and the buildah CLI, side by side
+	scripts/bench && scripts/bench-build
 conformance: build ## OCI distribution-spec conformance of `cirun registry serve`
 	REGISTRY_SERVE='bin/cirun registry serve --quiet --addr $$ADDR --root $$ROOT' scripts/conformance.sh
 clean: ## remove build output

@@ -33,6 +33,7 @@ func run() error {
 	root := flag.String("root", "", "storage graph root (default: the user's store)")
 	runRoot := flag.String("runroot", "", "storage run root")
 	trace := flag.Bool("trace", false, "log the libraries at debug level with millisecond timestamps")
+	registry := flag.String("registry", "", "registry HOST:PORT used as layer cache (and pushed to)")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		return fmt.Errorf("usage: buildbench [flags] CONTEXT")
@@ -61,7 +62,7 @@ func run() error {
 			ctx, cancel = context.WithTimeout(ctx, *timeout)
 		}
 		_, err := b.Build(ctx, imagebuild.Request{
-			Service: "bench", ContextDir: flag.Arg(0), Tags: []string{*tag},
+			Service: "bench", ContextDir: flag.Arg(0), Tags: []string{*tag}, Registry: *registry,
 			NoCache: *noCache, Progress: os.Stderr, ProgressMode: *mode,
 		})
 		cancel()
