@@ -324,11 +324,16 @@ func TestBuildSecretsNeverInImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	keyLine := strings.Split(string(keyData), "\n")[1] // base64 of the private key
-	run := buildIn(t, buildFixture("secrets"), p, []string{"E2E_ID=" + id, "NPM_TOKEN_FILE=" + tokenFile, "API_TOKEN=" + envSecret, "SSH_KEY=" + key})
+	// API_TOKEN comes from an --env-file only, not from cirun's environment.
+	envFile := filepath.Join(dir, "ci.env")
+	if err := os.WriteFile(envFile, []byte("API_TOKEN="+envSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := buildIn(t, buildFixture("secrets"), p, []string{"E2E_ID=" + id, "NPM_TOKEN_FILE=" + tokenFile, "SSH_KEY=" + key})
 	ref := "localhost/" + p + "-app:latest"
 	removeBuilt(t, ref)
 
-	res := run(0, "build")
+	res := run(0, "--env-file", envFile, "build")
 	img := saveImage(t, ref)
 	if got := strings.TrimSpace(img.file(t, "/npmrc.sum")); got != sha256hex(fileSecret) {
 		t.Errorf("the file secret did not reach its RUN step: /npmrc.sum = %q", got)

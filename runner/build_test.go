@@ -21,7 +21,7 @@ func TestBuildRequestKeys(t *testing.T) {
 		WorkingDir: "/src",
 		Secrets: types.Secrets{
 			"npmrc": {File: "/src/.npmrc"},
-			"token": {Environment: "TOKEN", Extensions: types.Extensions{types.SecretConfigXValue: token}},
+			"token": {Environment: "TOKEN", Content: token},
 			"unset": {Environment: "UNSET"},
 		},
 		Extensions: types.Extensions{"x-cirun": map[string]any{"registry": "127.0.0.1:5000"}},

@@ -745,8 +745,13 @@ func buildRequest(p *types.Project, svc types.ServiceConfig, ref string) imagebu
 			case def.File != "":
 				sec.File = def.File
 			case def.Environment != "":
+				// compose-go stores the variable's value, from the project's
+				// environment (.env included), in Content.
 				sec.EnvVar = def.Environment
-				if v, ok := def.Extensions[types.SecretConfigXValue].(string); ok {
+				if def.Content != "" {
+					v := def.Content
+					sec.Value = &v
+				} else if v, ok := def.Extensions[types.SecretConfigXValue].(string); ok {
 					sec.Value = &v
 				}
 			case def.Content != "":
