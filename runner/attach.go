@@ -121,7 +121,7 @@ type follower struct {
 	out     *containerLog // nil: output not shown
 
 	stream      *logStream
-	streamSince time.Time
+	streamSince time.Time // every stream of the container starts there
 	stopLogs    context.CancelFunc
 	logsDone    chan struct{} // closed when the current log stream ended
 
@@ -174,9 +174,12 @@ func (f *follower) finishLogs(ctx context.Context, eng engine.Engine, died time.
 }
 
 // containerLog is one container's output as an attached up shows it. Its
-// lines come with the engine's timestamps from one log stream per run
-// (Podman's stream of a run may carry on into the next run after a
-// restart); each line is shown once, in time order.
+// lines come with the engine's timestamps from one log stream per run, each
+// read from the same starting point (Podman's stream of a run may carry on
+// into the next run after a restart, and its timestamps have only second
+// precision): a stream shows a line only when it is past the lines already
+// shown, counting repeated lines within one timestamp, so each line is
+// shown once, in order.
 type containerLog struct {
 	mu    sync.Mutex
 	w     *prefixWriter
@@ -350,7 +353,7 @@ func (s *session) attach(ctx context.Context, runs map[string]*svcRun, plan atta
 	restarted := func(f *follower) {
 		f.pending = 0
 		f.restarts++
-		f.startLogs(fctx, s.r.eng, f.lastDie.Add(time.Nanosecond))
+		f.startLogs(fctx, s.r.eng, f.streamSince)
 	}
 	end := func(f *follower) {
 		f.pending, f.ended = 0, true
