@@ -60,13 +60,18 @@ func check(p *types.Project, src []source) *Error {
 }
 
 // checkConflicts rejects supported keys that cannot go together (see
-// JoinedNetworkConflict).
+// JoinedNetworkConflict), and init with a shared PID namespace (Podman:
+// "cannot add init binary as PID 1").
 func checkConflicts(p *types.Project, src []source) *Error {
 	for _, name := range ServiceNames(p) {
 		s := p.Services[name]
 		if key := JoinedNetworkConflict(s); key != "" {
 			return &Error{File: locate(src, "services."+name+"."+key, true), Service: name, Key: key,
 				Msg: fmt.Sprintf("cannot be set with network_mode %q: the network namespace is the other container's", s.NetworkMode)}
+		}
+		if s.Init != nil && *s.Init && s.Pid != "" && s.Pid != "private" {
+			return &Error{File: locate(src, "services."+name+".init", true), Service: name, Key: "init",
+				Msg: fmt.Sprintf("cannot be set with pid %q: Podman runs its init only as PID 1 of a private PID namespace", s.Pid)}
 		}
 	}
 	return nil

@@ -76,6 +76,8 @@ func TestUnsupportedKeys(t *testing.T) {
 		{"services: {app: {image: a, domainname: example.com}}", "services.app.domainname", ""},
 		{"services: {app: {image: a, network_mode: 'service:db', hostname: h}, db: {image: b}}", "services.app.hostname",
 			`cannot be set with network_mode "service:db": the network namespace is the other container's`},
+		{"services: {app: {image: a, init: true, pid: host}}", "services.app.init",
+			`cannot be set with pid "host": Podman runs its init only as PID 1 of a private PID namespace`},
 		{"services: {app: {image: a, network_mode: 'container:x', ports: ['80']}}", "services.app.ports",
 			`cannot be set with network_mode "container:x": the network namespace is the other container's`},
 		{"services: {app: {image: a, userns_mode: host}}", "services.app.userns_mode", ""},

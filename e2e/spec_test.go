@@ -249,3 +249,23 @@ func TestSpecUnsupportedIsAnError(t *testing.T) {
 		t.Errorf("down exited %d", res.code)
 	}
 }
+
+// Sharing another service's container: volumes (read-only here), IPC, PID
+// and network namespaces, created after it; down removes both.
+func TestSpecSharedNamespaces(t *testing.T) {
+	p := project(t)
+	c := specIn(t, specFixture("shared"), p)
+	c(0, "up", "-d")
+	db, app := p+"-db-1", p+"-app-1"
+	checkIn(t, db, "echo from-db > /var/data/f")
+	checkIn(t, app, "cat /var/data/f; touch /var/data/g 2>&1; true", "from-db", "Read-only file system")
+	checkIn(t, app, "ps", "sleep 301", "sleep 302")
+	for _, ns := range []string{"ipc", "net"} {
+		inDB := podman(t, "exec", db, "readlink", "/proc/self/ns/"+ns)
+		inApp := podman(t, "exec", app, "readlink", "/proc/self/ns/"+ns)
+		if inDB == "" || inDB != inApp {
+			t.Errorf("%s namespace: db %q, app %q, want the same", ns, inDB, inApp)
+		}
+	}
+	c(0, "down", "-t", "0")
+}
