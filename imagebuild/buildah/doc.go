@@ -14,6 +14,11 @@
 // output stream after the step line whenever a step is satisfied from the
 // cache (see progress.go).
 //
+// Secrets, SSH agents and additional contexts are buildah's (options.go).
+// A Request.Registry makes a registry the shared layer cache (every step
+// pushed to and looked up in HOST/cirun/cache) and the place built images
+// are pushed to; loopback registries need no TLS (registry.go).
+//
 // Linking this package has one process-wide effect: a root process moves
 // into a private mount namespace before the Go runtime starts (see
 // mountns_linux.go), so that Podman processes sharing the store cannot

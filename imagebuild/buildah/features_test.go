@@ -572,3 +572,28 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond) // polling, not synchronisation
 	}
 }
+
+// TestCacheToCacheFrom: compose's cache_to / cache_from registry refs (no
+// --registry): the cache written by one store is read by a fresh one.
+func TestCacheToCacheFrom(t *testing.T) {
+	t.Parallel()
+	b, _ := builders(t)
+	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	reg := strings.TrimPrefix(srv.URL, "http://")
+	u := unique(t)
+	dir := buildContext(t, map[string]string{"Containerfile": "FROM " + baseImage + "\nRUN echo ran-" + u + " > /ran\nCMD [\"cat\", \"/ran\"]\n"})
+	tag := "localhost/cirun-test-" + u
+	first, _, err := build(t, b, imagebuild.Request{ContextDir: dir, Tags: []string{tag}, CacheTo: []string{reg + "/team/app-cache:latest"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, out, err := build(t, newFreshBuilder(t), imagebuild.Request{ContextDir: dir, Tags: []string{tag},
+		CacheFrom: []string{"type=registry,ref=" + reg + "/team/app-cache"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.CacheHits != second.Steps || second.ImageID != first.ImageID || strings.Contains(out, "pushed ") {
+		t.Errorf("fresh store with cache_from: %+v (first %s); progress:\n%s", second, first.ImageID, out)
+	}
+}
