@@ -142,7 +142,7 @@ func TestSecrets(t *testing.T) {
 			t.Errorf("secret %q found in the build output", secret)
 		}
 	}
-	if entries, _ := filepath.Glob(filepath.Join(os.TempDir(), "cirun-secrets-*")); len(entries) > 0 {
+	if entries, _ := filepath.Glob(filepath.Join(secretsBase(), "cirun-secrets-*")); len(entries) > 0 {
 		t.Errorf("secret files left behind: %v", entries)
 	}
 }

@@ -233,8 +233,9 @@ func (b *Builder) buildOptions(req imagebuild.Request, p *progress, out, errOut 
 }
 
 // secretOptions turns the request's secrets into buildah's "id=,src=,type="
-// entries. A secret given by value is written to a file only root can read,
-// in a private temporary directory that cleanup removes. buildah copies each
+// entries. A secret given by value is written to a file only its owner can
+// read, in a private directory on a tmpfs where possible (secretsBase), that
+// cleanup removes. buildah copies each
 // secret into the RUN step's run directory and bind-mounts it at
 // /run/secrets/ID (or the mount's target) for that step only: it is never
 // part of a layer nor of the history.
@@ -249,7 +250,7 @@ func secretOptions(req imagebuild.Request) (out []string, cleanup func(), err er
 		switch {
 		case s.Value != nil:
 			if dir == "" {
-				if dir, err = os.MkdirTemp("", "cirun-secrets-"); err != nil {
+				if dir, err = os.MkdirTemp(secretsBase(), "cirun-secrets-"); err != nil {
 					return nil, cleanup, fmt.Errorf("building %s: storing secret %s: %w", req.Service, s.ID, err)
 				}
 				d := dir
@@ -283,6 +284,21 @@ func secretOptions(req imagebuild.Request) (out []string, cleanup func(), err er
 		}
 	}
 	return out, cleanup, nil
+}
+
+// secretsBase is where secret values are written for the build's duration:
+// a tmpfs when there is one (the runtime directory), so that a killed build
+// leaves no secret on disk; else the temporary directory.
+func secretsBase() string {
+	for _, d := range []string{os.Getenv("XDG_RUNTIME_DIR"), "/run/user/" + strconv.Itoa(os.Getuid()), "/dev/shm"} {
+		if d == "" {
+			continue
+		}
+		if st, err := os.Stat(d); err == nil && st.IsDir() && unix.Access(d, unix.W_OK) == nil {
+			return d
+		}
+	}
+	return os.TempDir()
 }
 
 // additionalContexts translates named build contexts: absolute directory
