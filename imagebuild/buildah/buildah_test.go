@@ -127,6 +127,7 @@ func teardown() error {
 			b.store.Shutdown(true) //nolint:errcheck // best effort before removal
 		}
 		b.closed = true
+		b.registries.close()
 	}
 	if env.fallback != nil {
 		if err := env.fallback.Close(); err != nil {
