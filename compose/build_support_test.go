@@ -45,8 +45,7 @@ secrets:
 			t.Fatal(err)
 		}
 	}
-	t.Setenv("CIRUN_TEST_TOKEN", "v")
-	p, _ := mustLoad(t, Options{Files: []string{filepath.Join(dir, "compose.yaml")}})
+	p, _ := mustLoad(t, Options{Files: []string{filepath.Join(dir, "compose.yaml")}, Environ: []string{"CIRUN_TEST_TOKEN=v"}})
 	b := p.Services["app"].Build
 	if len(b.Secrets) != 2 || p.Secrets["token"].Content != "v" || len(b.SSH) != 2 || b.AdditionalContexts["assets"] != filepath.Join(dir, "assets") || b.AdditionalContexts["base"] != "service:base" {
 		t.Errorf("build section %+v", b)
