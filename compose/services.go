@@ -35,3 +35,12 @@ func TestServices(p *types.Project) []string {
 	slices.Sort(names)
 	return names
 }
+
+// ImageName is the image a service runs: its image:, or docker compose's
+// default name for the image it builds, PROJECT-SERVICE.
+func ImageName(project string, s types.ServiceConfig) string {
+	if s.Image != "" {
+		return s.Image
+	}
+	return project + "-" + s.Name
+}

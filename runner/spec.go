@@ -2,9 +2,6 @@ package runner
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -30,10 +27,7 @@ func containerName(project string, s types.ServiceConfig, n int) string {
 // imageName is the image a service runs: its `image:` or docker compose's
 // default name for a built image, PROJECT-SERVICE.
 func imageName(project string, s types.ServiceConfig) string {
-	if s.Image != "" {
-		return s.Image
-	}
-	return project + "-" + s.Name
+	return compose.ImageName(project, s)
 }
 
 // replicas is the number of containers a service wants.
@@ -45,26 +39,6 @@ func replicas(s types.ServiceConfig) int {
 		return *s.Deploy.Replicas
 	}
 	return 1
-}
-
-// configHash hashes what defines a service's containers, as docker compose's
-// ServiceHash does: build, pull policy, scale, profiles and depends_on do not
-// count (changing them does not recreate containers).
-func configHash(s types.ServiceConfig) string {
-	s.Build = nil
-	s.PullPolicy = ""
-	s.Scale = nil
-	if s.Deploy != nil {
-		d := *s.Deploy
-		one := 1
-		d.Replicas = &one
-		s.Deploy = &d
-	}
-	s.DependsOn = nil
-	s.Profiles = nil
-	data, _ := json.Marshal(s)
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
 }
 
 // specInput is what spec needs beyond the service itself.
@@ -177,7 +151,7 @@ func containerSpec(in specInput) (*engine.ContainerSpec, error) {
 		engine.LabelService:         s.Name,
 		engine.LabelContainerNumber: strconv.Itoa(in.Number),
 		engine.LabelOneoff:          oneoff,
-		engine.LabelConfigHash:      configHash(s),
+		engine.LabelConfigHash:      compose.ServiceHash(s),
 		engine.LabelImage:           in.ImageID,
 		engine.LabelDependsOn:       strings.Join(deps, ","),
 		engine.LabelWorkingDir:      p.WorkingDir,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"github.com/cirun-dev/cirun/compose"
 	"github.com/cirun-dev/cirun/engine"
 	"github.com/cirun-dev/cirun/engine/fake"
 )
@@ -426,5 +427,18 @@ func TestBridgeOptions(t *testing.T) {
 	}
 	if bridgeOptions(nil) != nil {
 		t.Errorf("no options: want nil")
+	}
+}
+
+// TestConfigHashLabelIsServiceHash: the config-hash label is
+// compose.ServiceHash of the loaded service, which `cirun config --hash`
+// prints; the two must never be computed apart.
+func TestConfigHashLabelIsServiceHash(t *testing.T) {
+	s := types.ServiceConfig{}
+	s.Environment = types.NewMappingWithEquals([]string{"A=1"})
+	p := project1(s)
+	spec := specOf(t, p, "app", nil)
+	if got, want := spec.Labels[engine.LabelConfigHash], compose.ServiceHash(p.Services["app"]); got != want || got == "" {
+		t.Errorf("config-hash label = %q, want compose.ServiceHash %q", got, want)
 	}
 }

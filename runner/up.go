@@ -15,6 +15,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"github.com/cirun-dev/cirun/compose"
 	"github.com/cirun-dev/cirun/engine"
 	"github.com/cirun-dev/cirun/imagebuild"
 )
@@ -243,7 +244,7 @@ func (s *session) upService(ctx context.Context, name string, runs map[string]*s
 		} else if o.NoRecreate {
 			policy = recreateNever
 		}
-		want := desired{Service: name, Replicas: replicas(svc), Hash: configHash(svc), ImageID: img.ID}
+		want := desired{Service: name, Replicas: replicas(svc), Hash: compose.ServiceHash(svc), ImageID: img.ID}
 		containers, steps, err = s.prepare(ctx, svc, img, decide(want, existing, policy), o)
 	}
 	deps := make([]string, 0, len(svc.DependsOn))
