@@ -10,7 +10,8 @@ import (
 // Render returns p as `docker compose config` prints it: format is "yaml"
 // (the default when empty) or "json"; env_file entries are dropped (their
 // variables are in environment) and every $ is escaped as $$, so the output
-// loads again to the same project.
+// loads again to the same project. YAML lists each service's keys in
+// docker compose's order.
 func Render(p *types.Project, format string) ([]byte, error) {
 	out := *p
 	out.Services = types.Services{}
@@ -24,7 +25,9 @@ func Render(p *types.Project, format string) ([]byte, error) {
 	)
 	switch format {
 	case "", "yaml":
-		b, err = out.MarshalYAML()
+		if b, err = out.MarshalYAML(); err == nil {
+			b, err = orderServices(b)
+		}
 	case "json":
 		b, err = out.MarshalJSON() // no final newline, as docker compose
 	default:

@@ -19,6 +19,7 @@ func TestRenderRoundTrip(t *testing.T) {
 		{Files: []string{testdata(t, "multi", "base.yaml"), testdata(t, "multi", "ci.yaml")}},
 		{Files: []string{testdata(t, "envfile_optional", "compose.yaml")}},
 		{Files: []string{testdata(t, "profiles", "compose.yaml")}, EnableServices: []string{"tests"}},
+		{Files: []string{filepath.Join(configFixture(t), "compose.yaml")}, Environ: []string{"NAP=1"}},
 	}
 	for _, o := range fixtures {
 		for _, format := range []string{"yaml", "json"} {
@@ -75,5 +76,54 @@ func TestRenderGolden(t *testing.T) {
 	}
 	if _, err := Render(p, "toml"); err == nil {
 		t.Error("Render accepted format toml")
+	}
+}
+
+// TestRenderServiceKeyOrder: docker compose prints a service's keys in its
+// ServiceConfig order (build, command, depends_on, ..., image, ...,
+// networks, ports), not in the order of the compose-go cirun uses.
+func TestRenderServiceKeyOrder(t *testing.T) {
+	dir := configFixture(t)
+	p, _ := mustLoad(t, Options{Files: []string{filepath.Join(dir, "compose.yaml")}, ProjectName: "cfg", Environ: []string{"NAP=1"}})
+	b, err := Render(p, "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.ReplaceAll(string(b), dir, "DIR")
+	want := `name: cfg
+services:
+  app:
+    build:
+      context: DIR/app
+      dockerfile: Dockerfile
+    depends_on:
+      db:
+        condition: service_started
+        required: true
+    environment:
+      GREETING: hello
+    image: localhost/cirun/config-app
+    networks:
+      default: null
+    ports:
+      - mode: ingress
+        target: 80
+        published: "8080"
+        protocol: tcp
+  db:
+    command:
+      - sleep
+      - "1"
+    environment:
+      MODE: ""
+    image: localhost/cirun/busybox
+    networks:
+      default: null
+networks:
+  default:
+    name: cfg_default
+`
+	if got != want {
+		t.Errorf("rendering:\n%s\nwant:\n%s", got, want)
 	}
 }
