@@ -122,31 +122,16 @@ func flush(w io.Writer, b *bytes.Buffer) {
 func load(ctx context.Context, o Options, profiles []string, warn io.Writer) (*types.Project, error) {
 	defer captureWarnings(warn)()
 
-	po, err := projectOptions(o)
-	if err != nil {
-		return nil, loadError(err, nil)
-	}
-	if len(po.ConfigPaths) == 0 {
-		return nil, &Error{Msg: "no configuration file provided: not found"}
-	}
-	src, err := readSources(po.ConfigPaths, o.Stdin)
+	in, err := prepare(o)
 	if err != nil {
 		return nil, err
 	}
-	wd, err := po.GetWorkingDir()
-	if err != nil {
-		return nil, loadError(fmt.Errorf("finding the project directory: %w", err), src)
-	}
 	if profiles == nil {
-		profiles = append(defaultProfiles(o.Profiles, po.Environment), o.ExtraProfiles...)
+		profiles = append(defaultProfiles(o.Profiles, in.po.Environment), o.ExtraProfiles...)
 	}
-
-	details := types.ConfigDetails{WorkingDir: wd, Environment: po.Environment}
-	for _, s := range src {
-		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: s.name, Content: s.content})
-	}
+	src, details := in.src, in.details
 	p, err := loader.LoadWithContext(ctx, details,
-		projectName(po, wd),
+		projectName(in.po, details.WorkingDir),
 		loader.WithProfiles(profiles),
 		func(lo *loader.Options) {
 			// resolved below, service by service, to name the
@@ -169,6 +154,39 @@ func load(ctx context.Context, o Options, profiles []string, warn io.Writer) (*t
 		return nil, err
 	}
 	return resolveEnvironment(p, src)
+}
+
+// input is what loading starts from: the options docker compose's global
+// flags give, the compose files read, and compose-go's ConfigDetails.
+type input struct {
+	po      *cli.ProjectOptions
+	src     []source
+	details types.ConfigDetails
+}
+
+// prepare resolves o (files, project directory, environment and env files)
+// and reads the compose files.
+func prepare(o Options) (*input, error) {
+	po, err := projectOptions(o)
+	if err != nil {
+		return nil, loadError(err, nil)
+	}
+	if len(po.ConfigPaths) == 0 {
+		return nil, &Error{Msg: "no configuration file provided: not found"}
+	}
+	src, err := readSources(po.ConfigPaths, o.Stdin)
+	if err != nil {
+		return nil, err
+	}
+	wd, err := po.GetWorkingDir()
+	if err != nil {
+		return nil, loadError(fmt.Errorf("finding the project directory: %w", err), src)
+	}
+	details := types.ConfigDetails{WorkingDir: wd, Environment: po.Environment}
+	for _, s := range src {
+		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: s.name, Content: s.content})
+	}
+	return &input{po: po, src: src, details: details}, nil
 }
 
 // uniqueContainerNames rejects two services with the same container_name,
