@@ -199,18 +199,24 @@ func buildProgress(p string) string {
 
 // project loads the compose project named by the global flags.
 func (e *env) project(c *cli.Context, enable ...string) (*types.Project, error) {
-	return compose.Load(c.Context, compose.Options{
-		Files:          c.StringSlice("file"),
-		WorkingDir:     c.String("project-directory"),
-		ProjectName:    c.String("project-name"),
-		Profiles:       c.StringSlice("profile"),
-		ExtraProfiles:  e.extraProfiles,
-		EnvFiles:       c.StringSlice("env-file"),
-		Environ:        os.Environ(),
-		Stdin:          e.stdin,
-		EnableServices: enable,
-		Warn:           e.stderr,
-	})
+	o := e.composeOptions(c)
+	o.EnableServices = enable
+	return compose.Load(c.Context, o)
+}
+
+// composeOptions are the compose loading options the global flags give.
+func (e *env) composeOptions(c *cli.Context) compose.Options {
+	return compose.Options{
+		Files:         c.StringSlice("file"),
+		WorkingDir:    c.String("project-directory"),
+		ProjectName:   c.String("project-name"),
+		Profiles:      c.StringSlice("profile"),
+		ExtraProfiles: e.extraProfiles,
+		EnvFiles:      c.StringSlice("env-file"),
+		Environ:       os.Environ(),
+		Stdin:         e.stdin,
+		Warn:          e.stderr,
+	}
 }
 
 // projectName is the project's name without needing a valid file when -p
