@@ -529,3 +529,28 @@ func TestCmdVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestCmdConfigHash: `config --hash` prints, for each service, the
+// com.docker.compose.config-hash label up gave its container, env_file
+// variables (a required file, a missing optional one) included.
+func TestCmdConfigHash(t *testing.T) {
+	p := project(t)
+	run := in(t, fixture("config"), p)
+	run(0, "up", "-d")
+	defer run(0, "down", "-v", "-t", "0")
+	all := run(0, "config", "--hash", "*")
+	var want strings.Builder
+	for _, s := range []string{"optional-env", "plain", "with-env-file"} {
+		label := inspect(t, `{{index .Config.Labels "com.docker.compose.config-hash"}}`, p+"-"+s+"-1")
+		if label == "" {
+			t.Fatalf("%s has no config-hash label", s)
+		}
+		fmt.Fprintf(&want, "%s %s\n", s, label)
+		if one := run(0, "config", "--hash", s); one.stdout != s+" "+label+"\n" {
+			t.Errorf("config --hash %s = %q, want the label %q", s, one.stdout, label)
+		}
+	}
+	if all.stdout != want.String() {
+		t.Errorf("config --hash '*' = %q, want %q", all.stdout, want.String())
+	}
+}
