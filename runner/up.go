@@ -34,7 +34,11 @@ type UpOptions struct {
 	ForceRecreate bool
 	NoRecreate    bool
 	NoDeps        bool
+	// RemoveOrphans removes, IgnoreOrphans neither removes nor reports, the
+	// orphans: containers of services not in the project (disabled ones
+	// aside) and exited one-off containers, as docker compose.
 	RemoveOrphans bool
+	IgnoreOrphans bool
 	NoStart       bool
 	// StopTimeout is used when containers are stopped (recreate, abort,
 	// Ctrl-C); nil means each service's stop_grace_period (default 10 s).
@@ -175,6 +179,11 @@ func (s *session) up(ctx context.Context, targets []string, o UpOptions) (map[st
 	var orphans []engine.Container
 	for _, c := range existing {
 		if c.Labels[engine.LabelOneoff] == "True" {
+			// docker compose counts exited one-off containers (`run`
+			// without --rm) as orphans, whatever their service.
+			if c.Exited() {
+				orphans = append(orphans, c)
+			}
 			continue
 		}
 		svc := c.Labels[engine.LabelService]
@@ -184,8 +193,10 @@ func (s *session) up(ctx context.Context, targets []string, o UpOptions) (map[st
 			orphans = append(orphans, c)
 		}
 	}
-	if err := s.handleOrphans(ctx, orphans, o.RemoveOrphans); err != nil {
-		return nil, err
+	if !o.IgnoreOrphans {
+		if err := s.handleOrphans(ctx, orphans, o.RemoveOrphans); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.ensureNetworks(ctx, names); err != nil {
 		return nil, err

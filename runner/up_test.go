@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,5 +186,45 @@ func TestInterruptedUpRemovesWhatItCreated(t *testing.T) {
 	ns, _ := eng.ListNetworks(context.Background(), engine.ProjectFilter("p"))
 	if len(cs) != 0 || len(ns) != 0 {
 		t.Errorf("left after interrupt: %d containers, %d networks", len(cs), len(ns))
+	}
+}
+
+// As docker compose: exited one-off containers are orphans, whatever their
+// service; up warns about them, and removes them with RemoveOrphans.
+func TestUpExitedOneOffsAreOrphans(t *testing.T) {
+	r, eng, _ := attachRunner(t)
+	var events []Event
+	var mu sync.Mutex
+	r.opts.Events = func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() }
+	p := upProject(map[string]string{"test": "sleep 300", "job": "echo hello"})
+	ctx := context.Background()
+	if _, err := r.Run(ctx, p, RunOptions{Service: "job"}); err != nil {
+		t.Fatal(err)
+	}
+	oneoffs := func() int {
+		cs, _ := eng.ListContainers(ctx, engine.Filter{All: true, Labels: map[string]string{engine.LabelOneoff: "True"}})
+		return len(cs)
+	}
+	if oneoffs() != 1 {
+		t.Fatalf("run left %d one-off containers, want 1", oneoffs())
+	}
+	if err := r.Up(ctx, p, UpOptions{Services: []string{"test"}, Detach: true}); err != nil {
+		t.Fatal(err)
+	}
+	warned := false
+	for _, e := range events {
+		warned = warned || (e.Status == "Warning" && strings.Contains(e.Detail, "p-job-run-"))
+	}
+	if oneoffs() != 1 || !warned {
+		t.Errorf("up without RemoveOrphans: %d one-offs left (want 1), warned %v (want true)", oneoffs(), warned)
+	}
+	if err := r.Up(ctx, p, UpOptions{Services: []string{"test"}, Detach: true, RemoveOrphans: true}); err != nil {
+		t.Fatal(err)
+	}
+	if n := oneoffs(); n != 0 {
+		t.Errorf("up with RemoveOrphans left %d exited one-off containers", n)
+	}
+	if c := containerState(t, eng, "p-test-1"); !c.Running() {
+		t.Errorf("test not running")
 	}
 }
