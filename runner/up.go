@@ -74,9 +74,9 @@ type svcRun struct {
 // Up creates and starts the services, as `docker compose up` does.
 // Attached (Detach false), it then prints the output of the services until
 // they have exited and returns nil, or an *ExitError with docker compose's
-// exit code when OnExit or ExitCodeFrom decide one. When ctx ends, it
-// removes what it created (docs/decisions.md) and returns nil when
-// attached, ErrInterrupted otherwise.
+// exit code when OnExit or ExitCodeFrom decide one. When ctx ends (a
+// signal), it stops containers as docker compose does (see interrupted)
+// and returns ErrInterrupted.
 func (r *Runner) Up(ctx context.Context, p *types.Project, o UpOptions) error {
 	p, err := scaled(p, o.Scale)
 	if err != nil {
@@ -115,13 +115,68 @@ func (r *Runner) Up(ctx context.Context, p *types.Project, o UpOptions) error {
 		err = s.attach(ctx, runs, plan, o, since)
 	}
 	if ctx.Err() != nil {
-		s.rollback(o.StopTimeout)
-		if !o.Detach {
-			return nil // docs/decisions.md: an interrupted attached up exits 0
-		}
+		s.interrupted(attached, plan, o.StopTimeout)
 		return ErrInterrupted
 	}
 	return err
+}
+
+// interrupted stops containers after a signal ended an `up`, as docker
+// compose does, without removing anything (docs/decisions.md): attached,
+// the containers of the services named on the command line (every service
+// of the run when none is named) — dependencies and other containers of
+// the project keep running; detached (interrupted while starting), the
+// containers this run created. `down` removes them.
+func (s *session) interrupted(attached bool, plan attachPlan, timeout *time.Duration) {
+	s.cancel() // stop the health monitors
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cs, err := s.r.eng.ListContainers(ctx, engine.ProjectFilter(s.project.Name))
+	if err != nil {
+		return
+	}
+	byService := map[string][]engine.Container{}
+	var seq []string
+	if attached {
+		seq = plan.stop
+		for _, c := range cs {
+			if c.Labels[engine.LabelOneoff] != "True" && c.Running() {
+				svc := c.Labels[engine.LabelService]
+				byService[svc] = append(byService[svc], c)
+			}
+		}
+	} else {
+		mine := map[string]bool{}
+		s.mu.Lock()
+		for _, it := range s.created {
+			if it.kind == "container" {
+				mine[it.name] = true
+			}
+		}
+		s.mu.Unlock()
+		for _, c := range cs {
+			if mine[c.ID] && c.Running() {
+				svc := c.Labels[engine.LabelService]
+				byService[svc] = append(byService[svc], c)
+			}
+		}
+		names := make([]string, 0, len(byService))
+		for n := range byService {
+			names = append(names, n)
+		}
+		ordered, err := order(s.project, names)
+		if err != nil {
+			ordered = names
+		}
+		for i := len(ordered) - 1; i >= 0; i-- {
+			seq = append(seq, ordered[i])
+		}
+	}
+	runs := map[string]*svcRun{}
+	for svc, list := range byService {
+		runs[svc] = &svcRun{name: svc, containers: list}
+	}
+	_ = s.stopServices(ctx, runs, seq, timeout)
 }
 
 // scaled returns p with the replica counts of scale applied (a copy: p is

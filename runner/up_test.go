@@ -169,7 +169,9 @@ func TestTestPasses(t *testing.T) {
 	}
 }
 
-func TestInterruptedUpRemovesWhatItCreated(t *testing.T) {
+// An interrupted detached up stops what it created and removes nothing
+// (docs/decisions.md; `down` removes it).
+func TestInterruptedUpStopsWhatItCreated(t *testing.T) {
 	r, eng, _ := fakeRunner(t)
 	p := stack("exit 1", "exit 0") // db never healthy: up blocks until interrupted
 	db := p.Services["db"]
@@ -182,10 +184,22 @@ func TestInterruptedUpRemovesWhatItCreated(t *testing.T) {
 	if !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("up = %v, want ErrInterrupted", err)
 	}
-	cs, _ := eng.ListContainers(context.Background(), engine.ProjectFilter("p"))
+	cs, _ := eng.ListContainers(context.Background(), engine.Filter{All: true, Labels: map[string]string{engine.LabelProject: "p"}})
+	if len(cs) == 0 {
+		t.Fatalf("the interrupt removed the containers")
+	}
+	for _, c := range cs {
+		if c.Running() {
+			t.Errorf("%s still running after the interrupt", c.Name)
+		}
+	}
+	if err := r.Down(context.Background(), "p", DownOptions{Volumes: true}); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ = eng.ListContainers(context.Background(), engine.Filter{All: true, Labels: map[string]string{engine.LabelProject: "p"}})
 	ns, _ := eng.ListNetworks(context.Background(), engine.ProjectFilter("p"))
 	if len(cs) != 0 || len(ns) != 0 {
-		t.Errorf("left after interrupt: %d containers, %d networks", len(cs), len(ns))
+		t.Errorf("left after down: %d containers, %d networks", len(cs), len(ns))
 	}
 }
 
