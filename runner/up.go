@@ -226,6 +226,11 @@ func (s *session) up(ctx context.Context, targets []string, o UpOptions) (map[st
 	if _, err := order(p, names); err != nil {
 		return nil, err
 	}
+	for _, n := range names { // before anything is created
+		if err := checkHealthcheck(p.Services[n].HealthCheck); err != nil {
+			return nil, err
+		}
+	}
 	existing, err := s.r.eng.ListContainers(ctx, engine.ProjectFilter(p.Name))
 	if err != nil {
 		return nil, fmt.Errorf("listing containers of project %s: %w", p.Name, err)

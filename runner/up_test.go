@@ -242,3 +242,33 @@ func TestUpExitedOneOffsAreOrphans(t *testing.T) {
 		t.Errorf("test not running")
 	}
 }
+
+// As docker compose: start_interval without start_period is refused when
+// the service's container would be created, before anything is created;
+// other services of the file are not concerned.
+func TestUpStartIntervalNeedsStartPeriod(t *testing.T) {
+	r, eng, _ := attachRunner(t)
+	p := upProject(map[string]string{"error": "sleep 300", "test": "sleep 300"})
+	si, sp := types.Duration(time.Second), types.Duration(10*time.Second)
+	for _, n := range []string{"error", "test"} {
+		svc := p.Services[n]
+		svc.HealthCheck = &types.HealthCheckConfig{Test: types.HealthCheckTest{"CMD", "true"}, StartInterval: &si}
+		if n == "test" {
+			svc.HealthCheck.StartPeriod = &sp
+		}
+		p.Services[n] = svc
+	}
+	ctx := context.Background()
+	err := r.Up(ctx, p, UpOptions{Services: []string{"error"}, Detach: true})
+	if err == nil || err.Error() != "healthcheck.start_interval requires healthcheck.start_period to be set" {
+		t.Fatalf("up error = %v", err)
+	}
+	cs, _ := eng.ListContainers(ctx, engine.ProjectFilter("p"))
+	ns, _ := eng.ListNetworks(ctx, engine.ProjectFilter("p"))
+	if len(cs)+len(ns) != 0 {
+		t.Errorf("refused up created %d containers, %d networks", len(cs), len(ns))
+	}
+	if err := r.Up(ctx, p, UpOptions{Services: []string{"test"}, Detach: true, Wait: true}); err != nil {
+		t.Errorf("up test: %v", err)
+	}
+}
