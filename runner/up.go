@@ -431,7 +431,8 @@ func (s *session) createContainer(ctx context.Context, svc types.ServiceConfig, 
 	return engine.Container{ID: id, Name: name, Labels: spec.Labels, State: engine.StateCreated, Healthcheck: spec.Health}, nil
 }
 
-// startContainer starts c and begins its health monitoring.
+// startContainer starts c, begins its health monitoring and runs its
+// service's post_start hooks.
 func (s *session) startContainer(ctx context.Context, c *engine.Container) error {
 	r := s.r
 	r.event("Container", c.Name, "Starting", "")
@@ -446,6 +447,12 @@ func (s *session) startContainer(ctx context.Context, c *engine.Container) error
 		s.startMonitor(*c)
 	}
 	r.event("Container", c.Name, "Started", "")
+	if svc, ok := s.project.Services[c.Labels[engine.LabelService]]; ok && c.Labels[engine.LabelOneoff] != "True" {
+		if err := r.runHooks(ctx, *c, svc, svc.PostStart); err != nil {
+			r.event("Container", c.Name, "Error", err.Error())
+			return err
+		}
+	}
 	return nil
 }
 
