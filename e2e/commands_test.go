@@ -557,4 +557,8 @@ func TestLifecycleHooks(t *testing.T) {
 		t.Errorf("up with a failing post_start exited %d, want 1", res.code)
 	}
 	mustContain(t, "stderr", res.stderr, "broken hook exited with status 127")
+	// down by project name alone (no compose file here: no hooks) works too.
+	if res := cirun(t, nil, "-p", p, "down", "-t", "0"); res.code != 0 {
+		t.Errorf("down -p without a compose file exited %d", res.code)
+	}
 }

@@ -21,11 +21,11 @@ func (e *env) downCommand() *cli.Command {
 			// The compose file is optional with -p (down after it changed or
 			// vanished); when it loads, its pre_stop hooks run.
 			name := c.String("project-name")
-			p, err := e.project(c)
-			if err != nil && name == "" {
-				return err
+			p, perr := e.project(c)
+			if perr != nil && name == "" {
+				return perr
 			}
-			if err == nil && name == "" {
+			if perr == nil && name == "" {
 				name = p.Name
 			}
 			r, err := e.runner(c)
@@ -33,7 +33,7 @@ func (e *env) downCommand() *cli.Command {
 				return err
 			}
 			o := runner.DownOptions{Volumes: c.Bool("volumes"), RemoveOrphans: c.Bool("remove-orphans")}
-			if err == nil && p.Name == name {
+			if perr == nil && p.Name == name {
 				o.Compose = p
 			}
 			if t := c.Int("timeout"); t >= 0 {
