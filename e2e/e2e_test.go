@@ -323,3 +323,26 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// docker compose's orphans include exited one-off containers; the
+// project's .env may set COMPOSE_REMOVE_ORPHANS.
+func TestUpRemovesExitedOneOffs(t *testing.T) {
+	p := project(t)
+	f := filepath.Join(fixtures, "up-orphans", "compose.yaml")
+	defer cirun(t, nil, "-f", f, "-p", p, "down", "-v", "-t", "0")
+	oneoffs := func() int {
+		return len(strings.Fields(podman(t, "ps", "-a", "-q", "--filter", "label=com.docker.compose.project="+p, "--filter", "label=com.docker.compose.oneoff=True")))
+	}
+	if res := cirun(t, nil, "-f", f, "-p", p, "run", "job"); res.code != 0 {
+		t.Fatalf("run job exited %d", res.code)
+	}
+	if n := oneoffs(); n != 1 {
+		t.Fatalf("%d one-off containers after run, want 1", n)
+	}
+	if res := cirun(t, nil, "-f", f, "-p", p, "up", "-d"); res.code != 0 {
+		t.Fatalf("up exited %d", res.code)
+	}
+	if n := oneoffs(); n != 0 {
+		t.Errorf("%d one-off containers after up with COMPOSE_REMOVE_ORPHANS=true in .env, want 0", n)
+	}
+}
