@@ -272,3 +272,24 @@ func TestUpStartIntervalNeedsStartPeriod(t *testing.T) {
 		t.Errorf("up test: %v", err)
 	}
 }
+
+// Unlike up, an interrupted `test` still removes what it created: it owns
+// its project's whole life (docs/decisions.md).
+func TestInterruptedTestRemovesWhatItCreated(t *testing.T) {
+	r, eng, _ := fakeRunner(t)
+	p := stack("exit 1", "exit 0") // db never healthy: test blocks until interrupted
+	db := p.Services["db"]
+	retries := uint64(1_000_000)
+	db.HealthCheck.Retries = &retries
+	p.Services["db"] = db
+	ctx, cancel := context.WithCancel(context.Background())
+	eng.OnExec = func(engine.Container, []string) int { cancel(); return 1 }
+	if err := r.Test(ctx, p, TestOptions{}); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("test = %v, want ErrInterrupted", err)
+	}
+	cs, _ := eng.ListContainers(context.Background(), engine.ProjectFilter("p"))
+	ns, _ := eng.ListNetworks(context.Background(), engine.ProjectFilter("p"))
+	if len(cs) != 0 || len(ns) != 0 {
+		t.Errorf("left after an interrupted test: %d containers, %d networks", len(cs), len(ns))
+	}
+}
