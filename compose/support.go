@@ -28,6 +28,7 @@ var Supported = []Support{
 
 	{Path: "services.*.name", Internal: true}, // set by compose-go to the service's key
 
+	{Path: "services.*.attach", Note: "`attach: false`: an attached `up` does not show the service's output (as `--no-attach`); `--attach` overrides it"},
 	{Path: "services.*.build.context"},
 	{Path: "services.*.build.dockerfile", Note: "defaults to Dockerfile"},
 	{Path: "services.*.build.dockerfile_inline"},
@@ -106,6 +107,8 @@ var Supported = []Support{
 	{Path: "services.*.pid", Values: []string{"host", "private", "service:*", "container:*"}},
 	{Path: "services.*.pids_limit"},
 	{Path: "services.*.platform"},
+	{Path: "services.*.post_start", Note: "run in the container (exec, with the hook's `user`, `privileged`, `working_dir`, `environment`) once it started (`up`, `start`); a failing hook fails the command with docker compose's `SERVICE hook exited with status N`; its output is not shown"},
+	{Path: "services.*.pre_stop", Note: "run in the running container (exec) before `stop` and `down` stop it; `down` removes the container even when the hook fails (and reports it)"},
 	{Path: "services.*.ports"},
 	{Path: "services.*.privileged"},
 	{Path: "services.*.profiles"},
@@ -183,7 +186,7 @@ var NotYet = []string{
 	"`uts`, `userns_mode`, `cgroup`, `cgroup_parent`; `domainname` (Podman forbids kernel.domainname)",
 	"`networks.*.enable_ipv4`, `attachable`, `ipam.options`, `ipam.config[].aux_addresses`; a service network's `driver_opts`, `link_local_ips`, `gw_priority`",
 	"`build`: `entitlements`, `privileged`, `isolation`, `ulimits`, `no_cache_filter`, `provenance`, `sbom`; more than one of `platforms`",
-	"`develop` (watch), `pre_start`, `post_start` and `pre_stop` hooks, `provider`",
+	"`develop` (watch), `pre_start` hooks, `provider`",
 	"`logging`, `gpus`, `runtime`, `storage_opt`, `oom_score_adj`, `cpu_quota`/`cpu_period` and the other cpu/blkio knobs",
 	"`volumes` of type `npipe`, `cluster` or `image`; volume `subpath` (Podman 4.3 has none); bind `recursive`",
 	"network drivers other than `bridge`, volume drivers other than `local`",

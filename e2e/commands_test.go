@@ -554,3 +554,36 @@ func TestCmdConfigHash(t *testing.T) {
 		t.Errorf("config --hash '*' = %q, want %q", all.stdout, want.String())
 	}
 }
+
+// post_start hooks run in the started container; a failing one fails up
+// with docker compose's message; pre_stop runs before stop.
+func TestLifecycleHooks(t *testing.T) {
+	p := project(t)
+	f := filepath.Join(fixtures, "hooks", "compose.yaml")
+	defer cirun(t, nil, "-f", f, "-p", p, "--profile", "broken", "down", "-v", "-t", "0")
+	if res := cirun(t, nil, "-f", f, "-p", p, "up", "-d"); res.code != 0 {
+		t.Fatalf("up exited %d", res.code)
+	}
+	res := cirun(t, nil, "-f", f, "-p", p, "exec", "-T", "app", "cat", "/tmp/started")
+	if res.code != 0 || strings.TrimSpace(res.stdout) != "post_start" {
+		t.Errorf("post_start's file: %q (exit %d), want post_start", res.stdout, res.code)
+	}
+	if res := cirun(t, nil, "-f", f, "-p", p, "stop", "-t", "0"); res.code != 0 {
+		t.Errorf("stop exited %d", res.code)
+	}
+	var out bytes.Buffer
+	cp := exec.Command("podman", "cp", p+"-app-1:/tmp/stopped", "-")
+	cp.Stdout = &out
+	if err := cp.Run(); err != nil || !strings.Contains(out.String(), "stopping") {
+		t.Errorf("pre_stop's file not in the stopped container: %v %q", err, out.String())
+	}
+	res = cirun(t, nil, "-f", f, "-p", p, "up", "-d", "broken")
+	if res.code != 1 {
+		t.Errorf("up with a failing post_start exited %d, want 1", res.code)
+	}
+	mustContain(t, "stderr", res.stderr, "broken hook exited with status 127")
+	// down by project name alone (no compose file here: no hooks) works too.
+	if res := cirun(t, nil, "-p", p, "down", "-t", "0"); res.code != 0 {
+		t.Errorf("down -p without a compose file exited %d", res.code)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -221,36 +222,51 @@ func TestUnhealthyDependencyFailsFast(t *testing.T) {
 	cirun(t, nil, "-f", f, "-p", p, "down", "-v")
 }
 
-// Ctrl-C during an attached `up` stops and removes what the run created.
-func TestInterruptedUpCleansUp(t *testing.T) {
+// Ctrl-C during an attached `up app` stops app only, as docker compose:
+// its dependency and the project's other containers keep running, nothing
+// is removed, and up exits 130. `down` then removes everything.
+func TestInterruptedUpStopsTargets(t *testing.T) {
 	p := project(t)
-	cmd := exec.Command(bin, "-f", example(), "-p", p, "up", "db", "app")
-	var out bytes.Buffer
+	dir := filepath.Join(fixtures, "up-interrupt")
+	compose, other := filepath.Join(dir, "compose.yaml"), filepath.Join(dir, "other.yaml")
+	if res := cirun(t, nil, "-f", other, "-p", p, "up", "-d", "--wait"); res.code != 0 {
+		t.Fatalf("up other exited %d", res.code)
+	}
+	cmd := exec.Command(bin, "-f", compose, "-p", p, "up", "app")
+	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		running := podman(t, "ps", "-q", "--filter", "label=com.docker.compose.project="+p, "--filter", "status=running")
-		if len(strings.Fields(running)) >= 2 {
-			break
-		}
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(out.String(), "hello app") {
 		if time.Now().After(deadline) {
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			t.Fatalf("db and app never both running; output:\n%s", out.String())
+			t.Fatalf("app never printed; output:\n%s", out.String())
 		}
-		time.Sleep(200 * time.Millisecond) // polling real state, not synchronising on time
+		time.Sleep(100 * time.Millisecond) // polling real output, not synchronising on time
 	}
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 	err := cmd.Wait()
 	t.Logf("output:\n%s", out.String())
-	if err != nil {
-		t.Errorf("interrupted attached up: %v, want exit 0", err)
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Errorf("interrupted attached up: %v, want exit 130", err)
 	}
+	state := func(svc string) string {
+		return podman(t, "inspect", "--format", "{{.State.Status}}", p+"-"+svc+"-1")
+	}
+	if s := state("app"); s != "exited" {
+		t.Errorf("app is %q after the interrupt, want exited", s)
+	}
+	for _, svc := range []string{"dependency", "other"} {
+		if s := state(svc); s != "running" {
+			t.Errorf("%s is %q after the interrupt, want running", svc, s)
+		}
+	}
+	cirun(t, nil, "-f", compose, "-p", p, "down", "-v", "-t", "0")
 	if left := leftovers(p); len(left) > 0 {
-		t.Errorf("interrupted up left %v", left)
+		t.Errorf("down after the interrupt left %v", left)
 	}
 }
 
@@ -287,4 +303,46 @@ func TestDoctor(t *testing.T) {
 		t.Errorf("doctor exited %d", res.code)
 	}
 	mustContain(t, "stdout", res.stdout, "OK")
+}
+
+// syncBuffer is a bytes.Buffer a running command writes while the test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// docker compose's orphans include exited one-off containers; the
+// project's .env may set COMPOSE_REMOVE_ORPHANS.
+func TestUpRemovesExitedOneOffs(t *testing.T) {
+	p := project(t)
+	f := filepath.Join(fixtures, "up-orphans", "compose.yaml")
+	defer cirun(t, nil, "-f", f, "-p", p, "down", "-v", "-t", "0")
+	oneoffs := func() int {
+		return len(strings.Fields(podman(t, "ps", "-a", "-q", "--filter", "label=com.docker.compose.project="+p, "--filter", "label=com.docker.compose.oneoff=True")))
+	}
+	if res := cirun(t, nil, "-f", f, "-p", p, "run", "job"); res.code != 0 {
+		t.Fatalf("run job exited %d", res.code)
+	}
+	if n := oneoffs(); n != 1 {
+		t.Fatalf("%d one-off containers after run, want 1", n)
+	}
+	if res := cirun(t, nil, "-f", f, "-p", p, "up", "-d"); res.code != 0 {
+		t.Fatalf("up exited %d", res.code)
+	}
+	if n := oneoffs(); n != 0 {
+		t.Errorf("%d one-off containers after up with COMPOSE_REMOVE_ORPHANS=true in .env, want 0", n)
+	}
 }

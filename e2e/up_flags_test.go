@@ -182,3 +182,21 @@ func TestUpIncompatibleFlags(t *testing.T) {
 		t.Errorf("rejected flags created %v", left)
 	}
 }
+
+// `attach: false` hides a service's output from an attached up, as
+// --no-attach does; --attach names it back.
+func TestUpAttachFalse(t *testing.T) {
+	p, f := project(t), upFlags("attach-false")
+	res := cirun(t, nil, "-f", f, "-p", p, "up")
+	if res.code != 0 {
+		t.Errorf("up exited %d, want 0", res.code)
+	}
+	mustContain(t, "stdout", res.stdout, "Attaching to front-1\n")
+	mustContain(t, "stdout", res.stdout, "front-1  | front line\n")
+	if strings.Contains(res.stdout, "back line") {
+		t.Errorf("stdout shows back's output although attach: false:\n%s", res.stdout)
+	}
+	res = cirun(t, nil, "-f", f, "-p", p, "up", "--attach", "back")
+	mustContain(t, "stdout", res.stdout, "back-1  | back line\n")
+	down(t, f, p)
+}

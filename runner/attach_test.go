@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"sort"
 	"strings"
@@ -352,20 +353,52 @@ func countService(t *testing.T, eng *fake.Engine, svc string) int {
 	return len(cs)
 }
 
-func TestUpAttachedInterruptRemovesWhatItCreated(t *testing.T) {
+// As docker compose: Ctrl-C on an attached `up app` stops app only; its
+// dependency and the project's other containers keep running, nothing is
+// removed, and up reports the interrupt (exit 130).
+func TestUpAttachedInterruptStopsTargetsOnly(t *testing.T) {
+	r, eng, out := attachRunner(t)
+	other := upProject(map[string]string{"orphan": "sleep 300"})
+	if err := r.Up(context.Background(), other, UpOptions{Detach: true}); err != nil {
+		t.Fatal(err)
+	}
+	p := upProject(map[string]string{"db": "sleep 300", "app": "sleep 300"}, "app:db")
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := upAsync(t, r, ctx, p, UpOptions{Services: []string{"app"}})
+	pollUntil(t, "attach", func() bool { return strings.Contains(out.String(), "Attaching to") })
+	cancel()
+	if err := wait(); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("interrupted attached up = %v, want ErrInterrupted (exit 130)", err)
+	}
+	if c := containerState(t, eng, "p-app-1"); c.Running() {
+		t.Errorf("app still running after the interrupt")
+	}
+	for _, n := range []string{"p-db-1", "p-orphan-1"} {
+		if c := containerState(t, eng, n); !c.Running() {
+			t.Errorf("%s stopped by the interrupt (state %s), want it left running", n, c.State)
+		}
+	}
+	ns, _ := eng.ListNetworks(context.Background(), engine.ProjectFilter("p"))
+	if len(ns) == 0 {
+		t.Errorf("the interrupt removed the project network")
+	}
+}
+
+// Without services named, Ctrl-C stops every service of the run.
+func TestUpAttachedInterruptStopsEveryService(t *testing.T) {
 	r, eng, out := attachRunner(t)
 	p := upProject(map[string]string{"db": "sleep 300", "app": "sleep 300"}, "app:db")
 	ctx, cancel := context.WithCancel(context.Background())
 	wait := upAsync(t, r, ctx, p, UpOptions{OnExit: CascadeStop})
 	pollUntil(t, "attach", func() bool { return strings.Contains(out.String(), "Attaching to") })
 	cancel()
-	if err := wait(); err != nil {
-		t.Fatalf("interrupted attached up = %v, want nil (exit 0)", err)
+	if err := wait(); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("interrupted attached up = %v, want ErrInterrupted", err)
 	}
-	cs, _ := eng.ListContainers(context.Background(), engine.ProjectFilter("p"))
-	ns, _ := eng.ListNetworks(context.Background(), engine.ProjectFilter("p"))
-	if len(cs) != 0 || len(ns) != 0 {
-		t.Errorf("left after interrupt: %d containers, %d networks", len(cs), len(ns))
+	for _, n := range []string{"p-db-1", "p-app-1"} {
+		if c := containerState(t, eng, n); c.Running() {
+			t.Errorf("%s still running after the interrupt", n)
+		}
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
+
 	"github.com/cirun-dev/cirun/engine"
 )
 
@@ -20,6 +22,9 @@ type DownOptions struct {
 	RemoveOrphans bool
 	// Timeout is the stop timeout before SIGKILL (default 10 s).
 	Timeout *time.Duration
+	// Compose, when the compose file could be loaded, gives the services'
+	// pre_stop hooks, run in their running containers before removal.
+	Compose *types.Project
 }
 
 // Down stops and removes every container of the project (found by label,
@@ -44,6 +49,14 @@ func (r *Runner) Down(ctx context.Context, project string, o DownOptions) error 
 				defer wg.Done()
 				if c.Running() {
 					r.event("Container", c.Name, "Stopping", "")
+					if o.Compose != nil && c.Labels[engine.LabelOneoff] != "True" {
+						// A failing hook is reported; the container is
+						// removed all the same (down leaves nothing).
+						if err := r.preStop(ctx, c, o.Compose.Services[c.Labels[engine.LabelService]]); err != nil {
+							r.event("Container", c.Name, "Error", err.Error())
+							errc <- err
+						}
+					}
 				}
 				r.event("Container", c.Name, "Removing", "")
 				err := r.eng.RemoveContainer(ctx, c.ID, engine.RemoveOptions{Force: true, Volumes: true, Timeout: t})

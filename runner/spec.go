@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -175,6 +176,9 @@ func containerSpec(in specInput) (*engine.ContainerSpec, error) {
 	}
 
 	// Healthcheck: the service's, merged over the image's.
+	if err := checkHealthcheck(s.HealthCheck); err != nil {
+		return nil, err
+	}
 	spec.Health = healthcheck(s.HealthCheck, in.ImageCheck)
 
 	// Networks.
@@ -466,6 +470,15 @@ func nilIfEmpty(c types.ShellCommand) []string {
 		return nil
 	}
 	return []string(c)
+}
+
+// checkHealthcheck applies docker compose's rule on a service's
+// healthcheck (checked when a container is created, not by `config`).
+func checkHealthcheck(h *types.HealthCheckConfig) error {
+	if h != nil && !h.Disable && h.StartInterval != nil && h.StartPeriod == nil {
+		return errors.New("healthcheck.start_interval requires healthcheck.start_period to be set")
+	}
+	return nil
 }
 
 // healthcheck merges a compose healthcheck over the image's, as docker does:

@@ -35,7 +35,11 @@ type UpOptions struct {
 	ForceRecreate bool
 	NoRecreate    bool
 	NoDeps        bool
+	// RemoveOrphans removes, IgnoreOrphans neither removes nor reports, the
+	// orphans: containers of services not in the project (disabled ones
+	// aside) and exited one-off containers, as docker compose.
 	RemoveOrphans bool
+	IgnoreOrphans bool
 	NoStart       bool
 	// StopTimeout is used when containers are stopped (recreate, abort,
 	// Ctrl-C); nil means each service's stop_grace_period (default 10 s).
@@ -71,9 +75,9 @@ type svcRun struct {
 // Up creates and starts the services, as `docker compose up` does.
 // Attached (Detach false), it then prints the output of the services until
 // they have exited and returns nil, or an *ExitError with docker compose's
-// exit code when OnExit or ExitCodeFrom decide one. When ctx ends, it
-// removes what it created (docs/decisions.md) and returns nil when
-// attached, ErrInterrupted otherwise.
+// exit code when OnExit or ExitCodeFrom decide one. When ctx ends (a
+// signal), it stops containers as docker compose does (see interrupted)
+// and returns ErrInterrupted.
 func (r *Runner) Up(ctx context.Context, p *types.Project, o UpOptions) error {
 	p, err := scaled(p, o.Scale)
 	if err != nil {
@@ -112,13 +116,68 @@ func (r *Runner) Up(ctx context.Context, p *types.Project, o UpOptions) error {
 		err = s.attach(ctx, runs, plan, o, since)
 	}
 	if ctx.Err() != nil {
-		s.rollback(o.StopTimeout)
-		if !o.Detach {
-			return nil // docs/decisions.md: an interrupted attached up exits 0
-		}
+		s.interrupted(attached, plan, o.StopTimeout)
 		return ErrInterrupted
 	}
 	return err
+}
+
+// interrupted stops containers after a signal ended an `up`, as docker
+// compose does, without removing anything (docs/decisions.md): attached,
+// the containers of the services named on the command line (every service
+// of the run when none is named) — dependencies and other containers of
+// the project keep running; detached (interrupted while starting), the
+// containers this run created. `down` removes them.
+func (s *session) interrupted(attached bool, plan attachPlan, timeout *time.Duration) {
+	s.cancel() // stop the health monitors
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cs, err := s.r.eng.ListContainers(ctx, engine.ProjectFilter(s.project.Name))
+	if err != nil {
+		return
+	}
+	byService := map[string][]engine.Container{}
+	var seq []string
+	if attached {
+		seq = plan.stop
+		for _, c := range cs {
+			if c.Labels[engine.LabelOneoff] != "True" && c.Running() {
+				svc := c.Labels[engine.LabelService]
+				byService[svc] = append(byService[svc], c)
+			}
+		}
+	} else {
+		mine := map[string]bool{}
+		s.mu.Lock()
+		for _, it := range s.created {
+			if it.kind == "container" {
+				mine[it.name] = true
+			}
+		}
+		s.mu.Unlock()
+		for _, c := range cs {
+			if mine[c.ID] && c.Running() {
+				svc := c.Labels[engine.LabelService]
+				byService[svc] = append(byService[svc], c)
+			}
+		}
+		names := make([]string, 0, len(byService))
+		for n := range byService {
+			names = append(names, n)
+		}
+		ordered, err := order(s.project, names)
+		if err != nil {
+			ordered = names
+		}
+		for i := len(ordered) - 1; i >= 0; i-- {
+			seq = append(seq, ordered[i])
+		}
+	}
+	runs := map[string]*svcRun{}
+	for svc, list := range byService {
+		runs[svc] = &svcRun{name: svc, containers: list}
+	}
+	_ = s.stopServices(ctx, runs, seq, timeout)
 }
 
 // scaled returns p with the replica counts of scale applied (a copy: p is
@@ -168,6 +227,11 @@ func (s *session) up(ctx context.Context, targets []string, o UpOptions) (map[st
 	if _, err := order(p, names); err != nil {
 		return nil, err
 	}
+	for _, n := range names { // before anything is created
+		if err := checkHealthcheck(p.Services[n].HealthCheck); err != nil {
+			return nil, err
+		}
+	}
 	existing, err := s.r.eng.ListContainers(ctx, engine.ProjectFilter(p.Name))
 	if err != nil {
 		return nil, fmt.Errorf("listing containers of project %s: %w", p.Name, err)
@@ -176,6 +240,11 @@ func (s *session) up(ctx context.Context, targets []string, o UpOptions) (map[st
 	var orphans []engine.Container
 	for _, c := range existing {
 		if c.Labels[engine.LabelOneoff] == "True" {
+			// docker compose counts exited one-off containers (`run`
+			// without --rm) as orphans, whatever their service.
+			if c.Exited() {
+				orphans = append(orphans, c)
+			}
 			continue
 		}
 		svc := c.Labels[engine.LabelService]
@@ -185,8 +254,10 @@ func (s *session) up(ctx context.Context, targets []string, o UpOptions) (map[st
 			orphans = append(orphans, c)
 		}
 	}
-	if err := s.handleOrphans(ctx, orphans, o.RemoveOrphans); err != nil {
-		return nil, err
+	if !o.IgnoreOrphans {
+		if err := s.handleOrphans(ctx, orphans, o.RemoveOrphans); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.ensureNetworks(ctx, names); err != nil {
 		return nil, err
@@ -361,7 +432,8 @@ func (s *session) createContainer(ctx context.Context, svc types.ServiceConfig, 
 	return engine.Container{ID: id, Name: name, Labels: spec.Labels, State: engine.StateCreated, Healthcheck: spec.Health}, nil
 }
 
-// startContainer starts c and begins its health monitoring.
+// startContainer starts c, begins its health monitoring and runs its
+// service's post_start hooks.
 func (s *session) startContainer(ctx context.Context, c *engine.Container) error {
 	r := s.r
 	r.event("Container", c.Name, "Starting", "")
@@ -376,6 +448,12 @@ func (s *session) startContainer(ctx context.Context, c *engine.Container) error
 		s.startMonitor(*c)
 	}
 	r.event("Container", c.Name, "Started", "")
+	if svc, ok := s.project.Services[c.Labels[engine.LabelService]]; ok && c.Labels[engine.LabelOneoff] != "True" {
+		if err := r.runHooks(ctx, *c, svc, svc.PostStart); err != nil {
+			r.event("Container", c.Name, "Error", err.Error())
+			return err
+		}
+	}
 	return nil
 }
 

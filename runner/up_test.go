@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,7 +169,9 @@ func TestTestPasses(t *testing.T) {
 	}
 }
 
-func TestInterruptedUpRemovesWhatItCreated(t *testing.T) {
+// An interrupted detached up stops what it created and removes nothing
+// (docs/decisions.md; `down` removes it).
+func TestInterruptedUpStopsWhatItCreated(t *testing.T) {
 	r, eng, _ := fakeRunner(t)
 	p := stack("exit 1", "exit 0") // db never healthy: up blocks until interrupted
 	db := p.Services["db"]
@@ -181,9 +184,112 @@ func TestInterruptedUpRemovesWhatItCreated(t *testing.T) {
 	if !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("up = %v, want ErrInterrupted", err)
 	}
+	cs, _ := eng.ListContainers(context.Background(), engine.Filter{All: true, Labels: map[string]string{engine.LabelProject: "p"}})
+	if len(cs) == 0 {
+		t.Fatalf("the interrupt removed the containers")
+	}
+	for _, c := range cs {
+		if c.Running() {
+			t.Errorf("%s still running after the interrupt", c.Name)
+		}
+	}
+	if err := r.Down(context.Background(), "p", DownOptions{Volumes: true}); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ = eng.ListContainers(context.Background(), engine.Filter{All: true, Labels: map[string]string{engine.LabelProject: "p"}})
+	ns, _ := eng.ListNetworks(context.Background(), engine.ProjectFilter("p"))
+	if len(cs) != 0 || len(ns) != 0 {
+		t.Errorf("left after down: %d containers, %d networks", len(cs), len(ns))
+	}
+}
+
+// As docker compose: exited one-off containers are orphans, whatever their
+// service; up warns about them, and removes them with RemoveOrphans.
+func TestUpExitedOneOffsAreOrphans(t *testing.T) {
+	r, eng, _ := attachRunner(t)
+	var events []Event
+	var mu sync.Mutex
+	r.opts.Events = func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() }
+	p := upProject(map[string]string{"test": "sleep 300", "job": "echo hello"})
+	ctx := context.Background()
+	if _, err := r.Run(ctx, p, RunOptions{Service: "job"}); err != nil {
+		t.Fatal(err)
+	}
+	oneoffs := func() int {
+		cs, _ := eng.ListContainers(ctx, engine.Filter{All: true, Labels: map[string]string{engine.LabelOneoff: "True"}})
+		return len(cs)
+	}
+	if oneoffs() != 1 {
+		t.Fatalf("run left %d one-off containers, want 1", oneoffs())
+	}
+	if err := r.Up(ctx, p, UpOptions{Services: []string{"test"}, Detach: true}); err != nil {
+		t.Fatal(err)
+	}
+	warned := false
+	for _, e := range events {
+		warned = warned || (e.Status == "Warning" && strings.Contains(e.Detail, "p-job-run-"))
+	}
+	if oneoffs() != 1 || !warned {
+		t.Errorf("up without RemoveOrphans: %d one-offs left (want 1), warned %v (want true)", oneoffs(), warned)
+	}
+	if err := r.Up(ctx, p, UpOptions{Services: []string{"test"}, Detach: true, RemoveOrphans: true}); err != nil {
+		t.Fatal(err)
+	}
+	if n := oneoffs(); n != 0 {
+		t.Errorf("up with RemoveOrphans left %d exited one-off containers", n)
+	}
+	if c := containerState(t, eng, "p-test-1"); !c.Running() {
+		t.Errorf("test not running")
+	}
+}
+
+// As docker compose: start_interval without start_period is refused when
+// the service's container would be created, before anything is created;
+// other services of the file are not concerned.
+func TestUpStartIntervalNeedsStartPeriod(t *testing.T) {
+	r, eng, _ := attachRunner(t)
+	p := upProject(map[string]string{"error": "sleep 300", "test": "sleep 300"})
+	si, sp := types.Duration(time.Second), types.Duration(10*time.Second)
+	for _, n := range []string{"error", "test"} {
+		svc := p.Services[n]
+		svc.HealthCheck = &types.HealthCheckConfig{Test: types.HealthCheckTest{"CMD", "true"}, StartInterval: &si}
+		if n == "test" {
+			svc.HealthCheck.StartPeriod = &sp
+		}
+		p.Services[n] = svc
+	}
+	ctx := context.Background()
+	err := r.Up(ctx, p, UpOptions{Services: []string{"error"}, Detach: true})
+	if err == nil || err.Error() != "healthcheck.start_interval requires healthcheck.start_period to be set" {
+		t.Fatalf("up error = %v", err)
+	}
+	cs, _ := eng.ListContainers(ctx, engine.ProjectFilter("p"))
+	ns, _ := eng.ListNetworks(ctx, engine.ProjectFilter("p"))
+	if len(cs)+len(ns) != 0 {
+		t.Errorf("refused up created %d containers, %d networks", len(cs), len(ns))
+	}
+	if err := r.Up(ctx, p, UpOptions{Services: []string{"test"}, Detach: true, Wait: true}); err != nil {
+		t.Errorf("up test: %v", err)
+	}
+}
+
+// Unlike up, an interrupted `test` still removes what it created: it owns
+// its project's whole life (docs/decisions.md).
+func TestInterruptedTestRemovesWhatItCreated(t *testing.T) {
+	r, eng, _ := fakeRunner(t)
+	p := stack("exit 1", "exit 0") // db never healthy: test blocks until interrupted
+	db := p.Services["db"]
+	retries := uint64(1_000_000)
+	db.HealthCheck.Retries = &retries
+	p.Services["db"] = db
+	ctx, cancel := context.WithCancel(context.Background())
+	eng.OnExec = func(engine.Container, []string) int { cancel(); return 1 }
+	if err := r.Test(ctx, p, TestOptions{}); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("test = %v, want ErrInterrupted", err)
+	}
 	cs, _ := eng.ListContainers(context.Background(), engine.ProjectFilter("p"))
 	ns, _ := eng.ListNetworks(context.Background(), engine.ProjectFilter("p"))
 	if len(cs) != 0 || len(ns) != 0 {
-		t.Errorf("left after interrupt: %d containers, %d networks", len(cs), len(ns))
+		t.Errorf("left after an interrupted test: %d containers, %d networks", len(cs), len(ns))
 	}
 }

@@ -67,7 +67,8 @@ func v1Args(args []string) []string {
 }
 
 // signalContext is cancelled by the first SIGINT/SIGTERM (the verbs then
-// clean up what they created); a second signal exits at once.
+// stop what they started, as docker compose does; `test` and `run` remove
+// what they created: docs/decisions.md); a second signal exits at once.
 func signalContext(stderr io.Writer) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
@@ -77,7 +78,7 @@ func signalContext(stderr io.Writer) (context.Context, func()) {
 		for sig := range ch {
 			n++
 			if n == 1 {
-				fmt.Fprintf(stderr, "%s received: stopping and removing what this run created (again to kill)\n", sig)
+				fmt.Fprintf(stderr, "%s received: gracefully stopping... (again to force)\n", sig)
 				cancel()
 				continue
 			}

@@ -34,7 +34,7 @@ func (e *env) createCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return r.Up(c.Context, p, runner.UpOptions{
+			o := runner.UpOptions{
 				Services:      services,
 				Detach:        true,
 				NoStart:       true,
@@ -43,7 +43,11 @@ func (e *env) createCommand() *cli.Command {
 				ForceRecreate: c.Bool("force-recreate"),
 				NoRecreate:    c.Bool("no-recreate"),
 				RemoveOrphans: c.Bool("remove-orphans"),
-			})
+			}
+			if err := orphanOptions(c, p, &o); err != nil {
+				return cli.Exit(err.Error(), 1)
+			}
+			return r.Up(c.Context, p, o)
 		},
 	}
 }

@@ -18,15 +18,24 @@ func (e *env) downCommand() *cli.Command {
 			&cli.IntFlag{Name: "timeout", Aliases: []string{"t"}, Value: -1, Usage: "shutdown timeout in seconds"},
 		},
 		Action: func(c *cli.Context) error {
-			name, err := e.projectName(c)
-			if err != nil {
-				return err
+			// The compose file is optional with -p (down after it changed or
+			// vanished); when it loads, its pre_stop hooks run.
+			name := c.String("project-name")
+			p, perr := e.project(c)
+			if perr != nil && name == "" {
+				return perr
+			}
+			if perr == nil && name == "" {
+				name = p.Name
 			}
 			r, err := e.runner(c)
 			if err != nil {
 				return err
 			}
 			o := runner.DownOptions{Volumes: c.Bool("volumes"), RemoveOrphans: c.Bool("remove-orphans")}
+			if perr == nil && p.Name == name {
+				o.Compose = p
+			}
 			if t := c.Int("timeout"); t >= 0 {
 				d := time.Duration(t) * time.Second
 				o.Timeout = &d

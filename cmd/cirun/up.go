@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/urfave/cli/v2"
 
 	"github.com/cirun-dev/cirun/runner"
@@ -53,6 +54,9 @@ func (e *env) upCommand() *cli.Command {
 			p, err := e.project(c, o.Services...)
 			if err != nil {
 				return err
+			}
+			if err := orphanOptions(c, p, &o); err != nil {
+				return cli.Exit(err.Error(), 1)
 			}
 			r, err := e.runner(c)
 			if err != nil {
@@ -149,4 +153,26 @@ func parseScale(values []string) (map[string]int, error) {
 		scale[name] = n
 	}
 	return scale, nil
+}
+
+// orphanOptions applies COMPOSE_REMOVE_ORPHANS and COMPOSE_IGNORE_ORPHANS
+// from the project's environment (the process environment and the
+// project's .env), as docker compose's up does: --remove-orphans, when
+// given, wins over COMPOSE_REMOVE_ORPHANS.
+func orphanOptions(c *cli.Context, p *types.Project, o *runner.UpOptions) error {
+	if !c.IsSet("remove-orphans") {
+		o.RemoveOrphans = envBool(p.Environment["COMPOSE_REMOVE_ORPHANS"])
+	}
+	o.IgnoreOrphans = envBool(p.Environment["COMPOSE_IGNORE_ORPHANS"])
+	if o.IgnoreOrphans && o.RemoveOrphans {
+		return errors.New("cannot combine COMPOSE_IGNORE_ORPHANS and --remove-orphans")
+	}
+	return nil
+}
+
+// envBool reads a boolean variable as docker compose does (strconv's
+// spellings; anything else is false).
+func envBool(v string) bool {
+	b, _ := strconv.ParseBool(v)
+	return b
 }

@@ -1,0 +1,63 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/cirun-dev/cirun/engine"
+)
+
+// runHooks runs a service's lifecycle hooks (post_start, pre_stop) in c,
+// one after the other, as docker compose does: each is an exec with the
+// hook's user, privileges, working directory and environment, and the
+// first that exits non-zero is docker compose's error ("SERVICE hook exited
+// with status N"). Their output is not shown.
+func (r *Runner) runHooks(ctx context.Context, c engine.Container, svc types.ServiceConfig, hooks []types.ServiceHook) error {
+	for _, h := range hooks {
+		spec := engine.ExecSpec{
+			Cmd:        []string(h.Command),
+			User:       h.User,
+			WorkDir:    h.WorkingDir,
+			Privileged: h.Privileged,
+			Tty:        svc.Tty,
+			Env:        hookEnv(h.Environment),
+		}
+		code, err := r.eng.Exec(ctx, c.ID, spec)
+		if err != nil {
+			return fmt.Errorf("running a %s hook in %s: %w", svc.Name, c.Name, err)
+		}
+		if code != 0 {
+			return fmt.Errorf("%s hook exited with status %d", svc.Name, code)
+		}
+	}
+	return nil
+}
+
+// preStop runs svc's pre_stop hooks in a running c before it is stopped;
+// a container that is gone or no longer running is not an error (as
+// docker compose).
+func (r *Runner) preStop(ctx context.Context, c engine.Container, svc types.ServiceConfig) error {
+	if len(svc.PreStop) == 0 || !c.Running() {
+		return nil
+	}
+	err := r.runHooks(ctx, c, svc, svc.PreStop)
+	if errors.Is(err, engine.ErrNotFound) || errors.Is(err, engine.ErrNotRunning) {
+		return nil
+	}
+	return err
+}
+
+func hookEnv(m types.MappingWithEquals) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		if v != nil {
+			out = append(out, k+"="+*v)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
