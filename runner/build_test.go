@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"strings"
 	"sync"
@@ -129,5 +130,65 @@ func TestServiceContextCycle(t *testing.T) {
 	err := r.Build(context.Background(), p, BuildOptions{Services: []string{"a"}})
 	if err == nil || !strings.Contains(err.Error(), "cycle: a -> b -> a") {
 		t.Errorf("error %v, want a cycle error", err)
+	}
+}
+
+// failingBuilder fails the builds of the services it names.
+type failingBuilder struct {
+	recordingBuilder
+	fail string
+}
+
+func (b *failingBuilder) Build(ctx context.Context, req imagebuild.Request) (imagebuild.Result, error) {
+	if req.Service == b.fail {
+		return imagebuild.Result{}, errors.New("boom")
+	}
+	return b.recordingBuilder.Build(ctx, req)
+}
+
+// TestBuildDependencyOrder: `build` builds depends_on first (docker compose
+// builds in dependency order so `FROM base` finds base's image), only the
+// named services unless --with-dependencies, and a failed dependency stops
+// its dependents.
+func TestBuildDependencyOrder(t *testing.T) {
+	dir := t.TempDir()
+	mk := func() *types.Project {
+		svc := service("service", "", &types.BuildConfig{Context: dir})
+		svc.DependsOn = types.DependsOnConfig{"base": {Condition: types.ServiceConditionStarted, Required: true}}
+		return &types.Project{Name: "p", WorkingDir: dir, Services: types.Services{
+			"base":    service("base", "", &types.BuildConfig{Context: dir}),
+			"service": svc,
+		}}
+	}
+	for i := 0; i < 20; i++ { // goroutines: the order must hold every time
+		eng := fake.New()
+		b := &recordingBuilder{eng: eng}
+		if err := New(eng, Options{Builder: b, Clock: newAutoClock()}).Build(context.Background(), mk(), BuildOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.reqs) != 2 || b.reqs[0].Service != "base" || b.reqs[1].Service != "service" {
+			t.Fatalf("builds %v: want base, then service", b.reqs)
+		}
+	}
+	eng := fake.New()
+	b := &recordingBuilder{eng: eng}
+	r := New(eng, Options{Builder: b, Clock: newAutoClock()})
+	if err := r.Build(context.Background(), mk(), BuildOptions{Services: []string{"service"}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.reqs) != 1 || b.reqs[0].Service != "service" {
+		t.Errorf("build service: builds %v, want service only", b.reqs)
+	}
+	b.reqs = nil
+	if err := r.Build(context.Background(), mk(), BuildOptions{Services: []string{"service"}, WithDependencies: true}); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.reqs) != 2 || b.reqs[0].Service != "base" {
+		t.Errorf("build --with-dependencies service: builds %v, want base, then service", b.reqs)
+	}
+	fb := &failingBuilder{recordingBuilder: recordingBuilder{eng: fake.New()}, fail: "base"}
+	err := New(fb.eng, Options{Builder: fb, Clock: newAutoClock()}).Build(context.Background(), mk(), BuildOptions{})
+	if err == nil || !strings.Contains(err.Error(), "boom") || len(fb.reqs) != 0 {
+		t.Errorf("failed base: error %v, builds %v; want base's error and no build of service", err, fb.reqs)
 	}
 }

@@ -104,10 +104,15 @@ type BuildOptions struct {
 	Services []string
 	NoCache  bool
 	Pull     bool
+	// WithDependencies builds the services' depends_on closure too.
+	WithDependencies bool
 }
 
-// Build builds the images of the services that have a build section,
-// independent services in parallel.
+// Build builds the images of the services that have a build section, in
+// dependency order as docker compose does (a service whose Containerfile
+// says `FROM <another service's image>` depends_on it): a build starts once
+// the builds of its dependencies in the set are done; independent services
+// build in parallel.
 func (r *Runner) Build(ctx context.Context, p *types.Project, o BuildOptions) error {
 	s := r.newSession(p)
 	defer s.close()
@@ -115,13 +120,32 @@ func (r *Runner) Build(ctx context.Context, p *types.Project, o BuildOptions) er
 	if len(names) == 0 {
 		names = p.ServiceNames()
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, len(names))
-	for i, n := range names {
-		svc, ok := p.Services[n]
-		if !ok {
+	for _, n := range names {
+		if _, ok := p.Services[n]; !ok {
 			return fmt.Errorf("no such service: %s", n)
 		}
+	}
+	if o.WithDependencies {
+		var err error
+		if names, err = closure(p, names); err != nil {
+			return err
+		}
+	}
+	names, err := order(p, names)
+	if err != nil {
+		return err
+	}
+	done := map[string]chan struct{}{}
+	errs := map[string]error{}
+	var mu sync.Mutex
+	for _, n := range names {
+		if p.Services[n].Build != nil {
+			done[n] = make(chan struct{})
+		}
+	}
+	var wg sync.WaitGroup
+	for _, n := range names {
+		svc := p.Services[n]
 		if svc.Build == nil {
 			continue
 		}
@@ -132,16 +156,52 @@ func (r *Runner) Build(ctx context.Context, p *types.Project, o BuildOptions) er
 			svc.Build = &b
 		}
 		wg.Add(1)
-		go func(i int, svc types.ServiceConfig) {
+		go func(svc types.ServiceConfig) {
 			defer wg.Done()
-			errs[i] = s.build(ctx, svc, imageName(p.Name, svc))
-		}(i, svc)
+			defer close(done[svc.Name])
+			var err error
+			for _, dep := range sortedDeps(svc) {
+				ch, ok := done[dep]
+				if !ok {
+					continue
+				}
+				select {
+				case <-ch:
+				case <-ctx.Done():
+					err = ctx.Err()
+				}
+				mu.Lock()
+				if errs[dep] != nil && err == nil {
+					err = fmt.Errorf("service %s not built: its dependency %s failed to build", svc.Name, dep)
+				}
+				mu.Unlock()
+				if err != nil {
+					break
+				}
+			}
+			if err == nil {
+				err = s.build(ctx, svc, imageName(p.Name, svc))
+			}
+			mu.Lock()
+			errs[svc.Name] = err
+			mu.Unlock()
+		}(svc)
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
+	for _, n := range names {
+		if errs[n] != nil {
+			return errs[n]
 		}
 	}
 	return nil
+}
+
+// sortedDeps are the service's depends_on names, sorted.
+func sortedDeps(svc types.ServiceConfig) []string {
+	deps := make([]string, 0, len(svc.DependsOn))
+	for d := range svc.DependsOn {
+		deps = append(deps, d)
+	}
+	sort.Strings(deps)
+	return deps
 }

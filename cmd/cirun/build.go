@@ -15,6 +15,7 @@ func (e *env) buildCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-cache", Usage: "do not use the layer cache"},
 			&cli.BoolFlag{Name: "pull", Usage: "always pull newer versions of base images"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			&cli.BoolFlag{Name: "with-dependencies", Usage: "also build the services' dependencies (depends_on, transitively)"},
 		},
 		Action: func(c *cli.Context) error {
 			services := c.Args().Slice()
@@ -29,7 +30,7 @@ func (e *env) buildCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return r.Build(c.Context, p, runner.BuildOptions{Services: services, NoCache: c.Bool("no-cache"), Pull: c.Bool("pull")})
+			return r.Build(c.Context, p, runner.BuildOptions{Services: services, NoCache: c.Bool("no-cache"), Pull: c.Bool("pull"), WithDependencies: c.Bool("with-dependencies")})
 		},
 	}
 }
