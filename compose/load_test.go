@@ -653,3 +653,28 @@ func TestErrorFields(t *testing.T) {
 		t.Errorf("error = %+v, want %+v", ce, want)
 	}
 }
+
+// env_file format raw (docker compose's, registered by the CLI): values as
+// written, quotes and $ kept; a bare KEY comes from the environment.
+func TestLoadEnvFileRaw(t *testing.T) {
+	p, _ := mustLoad(t, Options{Files: []string{testdata(t, "env_raw", "compose.yaml")}, Environ: []string{"FROM_ENV=x", "VALUE=nope"}})
+	env := p.Services["app"].Environment
+	want := map[string]string{"JSON": `'{"key": "$VALUE"}'`, "SPACED": "a b  ", "FROM_ENV": "x"}
+	for k, v := range want {
+		if got := env[k]; got == nil || *got != v {
+			t.Errorf("%s = %v, want %q", k, got, v)
+		}
+	}
+	if _, ok := env["MISSING"]; ok {
+		t.Errorf("MISSING (unset, no value) is in the environment: %v", env)
+	}
+	if len(env) != len(want) {
+		t.Errorf("environment %v, want only %v", env, want)
+	}
+
+	file := testdata(t, "err_env_raw", "compose.yaml")
+	_, _, err := loadT(t, Options{Files: []string{file}})
+	if err == nil || !strings.HasPrefix(err.Error(), file+": services.app.env_file: ") || !strings.Contains(err.Error(), "variable 'BAD KEY' contains whitespaces") {
+		t.Errorf("bad raw env file: %v", err)
+	}
+}
