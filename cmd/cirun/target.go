@@ -25,7 +25,7 @@ func (e *env) scope(c *cli.Context, services []string) (runner.Scope, error) {
 		sc.Project = name
 		return sc, nil
 	}
-	p, err := e.project(c)
+	p, err := e.existingProject(c)
 	if err != nil {
 		if n := os.Getenv("COMPOSE_PROJECT_NAME"); n != "" {
 			sc.Project = n
