@@ -18,6 +18,12 @@ type ContainerSpec struct {
 	Command    []string
 	Entrypoint []string
 	Env        []string // KEY=VALUE
+	// UnsetEnv names variables of the image's ENV (and the engine's
+	// defaults) the container must not get: a compose `environment` entry
+	// with no value that the project environment does not set either
+	// (docker passes a bare "KEY", which the daemon takes as "unset").
+	// Env wins over UnsetEnv for the same key.
+	UnsetEnv   []string
 	User       string
 	WorkingDir string
 	Hostname   string
