@@ -81,6 +81,7 @@ func toSpecgen(cs *engine.ContainerSpec) (*specgen.SpecGenerator, error) {
 			s.UnsetEnv = append(s.UnsetEnv, k)
 		}
 	}
+	s.Remove = cs.AutoRemove
 	s.User = cs.User
 	s.WorkDir = cs.WorkingDir
 	s.Hostname = cs.Hostname
