@@ -16,7 +16,8 @@ func (e *env) runCommand() *cli.Command {
 		ArgsUsage: "SERVICE [COMMAND] [ARGS...]",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "rm", Usage: "remove the container after it exits"},
-			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "not supported yet"},
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run the container in the background and print its ID"},
+			&cli.GenericFlag{Name: "publish", Aliases: []string{"p"}, Value: &multi{}, Usage: "publish a container port on the host ([IP:][HOST:]CONTAINER[/PROTO]); replaces the service's ports"},
 			&cli.BoolFlag{Name: "no-deps", Usage: "don't start linked services"},
 			&cli.BoolFlag{Name: "build", Usage: "build the image before starting"},
 			&cli.BoolFlag{Name: "no-build", Usage: "don't build the image"},
@@ -33,9 +34,6 @@ func (e *env) runCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
 				return cli.Exit("run: a service name is required", 1)
-			}
-			if c.Bool("detach") {
-				return cli.Exit("run --detach is not supported by cirun yet", 1)
 			}
 			svc := c.Args().First()
 			p, err := e.project(c, svc)
@@ -61,6 +59,8 @@ func (e *env) runCommand() *cli.Command {
 				Build:        c.Bool("build"),
 				NoBuild:      c.Bool("no-build"),
 				ServicePorts: c.Bool("service-ports"),
+				Publish:      multiOf(c, "publish"),
+				Detach:       c.Bool("detach"),
 			}
 			if c.IsSet("entrypoint") {
 				o.Entrypoint = strings.Fields(c.String("entrypoint"))
