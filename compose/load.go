@@ -58,6 +58,11 @@ type Options struct {
 	// (depends_on with required: true, the default), by activating those
 	// services' profiles the way docker compose does.
 	EnableServices []string
+	// NoCreate is set by commands that create no container (down, ps,
+	// logs, stop...): two services sharing a container_name are then not
+	// an error, as in docker compose, which checks it only where it
+	// creates containers and in `config`.
+	NoCreate bool
 	// Warn receives the loader's warnings, one line each, formatted as
 	// docker compose prints them ("WARN[0000] The \"FOO\" variable is not
 	// set. Defaulting to a blank string."). nil discards them.
@@ -150,8 +155,10 @@ func load(ctx context.Context, o Options, profiles []string, warn io.Writer) (*t
 	if err := check(p, src); err != nil {
 		return nil, err
 	}
-	if err := uniqueContainerNames(p, src); err != nil {
-		return nil, err
+	if !o.NoCreate {
+		if err := uniqueContainerNames(p, src, o.EnableServices); err != nil {
+			return nil, err
+		}
 	}
 	return resolveEnvironment(p, src)
 }
@@ -189,22 +196,48 @@ func prepare(o Options) (*input, error) {
 	return &input{po: po, src: src, details: details}, nil
 }
 
-// uniqueContainerNames rejects two services with the same container_name,
-// as docker compose config does.
-func uniqueContainerNames(p *types.Project, src []source) *Error {
+// uniqueContainerNames rejects two services with the same container_name
+// among the services a command works on: the ones named on the command line
+// and their dependencies, or every service when none is named. docker
+// compose checks the same set when it creates containers (`up test` works
+// when another service shares test's container_name) and in `config`.
+func uniqueContainerNames(p *types.Project, src []source, named []string) *Error {
+	scope := withDependencies(p, named)
 	used := map[string]string{}
 	for _, name := range ServiceNames(p) {
 		cn := p.Services[name].ContainerName
-		if cn == "" {
+		if cn == "" || (scope != nil && !scope[name]) {
 			continue
 		}
 		if other, ok := used[cn]; ok {
 			return &Error{File: locate(src, "services."+name+".container_name", true), Service: name, Key: "container_name",
-				Msg: fmt.Sprintf("container name %q is already used by service %q", cn, other)}
+				Msg: fmt.Sprintf("container name %q is already in use by service %q", cn, other)}
 		}
 		used[cn] = name
 	}
 	return nil
+}
+
+// withDependencies returns names and every service they depend on,
+// directly or not; nil when names is empty (meaning every service).
+func withDependencies(p *types.Project, names []string) map[string]bool {
+	if len(names) == 0 {
+		return nil
+	}
+	out := map[string]bool{}
+	queue := append([]string(nil), names...)
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		if out[n] {
+			continue
+		}
+		out[n] = true
+		for dep := range p.Services[n].DependsOn {
+			queue = append(queue, dep)
+		}
+	}
+	return out
 }
 
 // projectOptions applies docker compose's option sequence (docker/compose

@@ -609,7 +609,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "missing file", files: []string{"err_missing/compose.yaml"},
 			want: "%s: no such file or directory"},
 		{name: "duplicate container_name", files: []string{"err_container_name/compose.yaml"},
-			want: `%s: services.b.container_name: container name "same" is already used by service "a"`},
+			want: `%s: services.b.container_name: container name "same" is already in use by service "a"`},
 		{name: "directory instead of a file", files: []string{"err_syntax"},
 			want: "%s: is a directory, not a compose file"},
 	}
@@ -651,5 +651,60 @@ func TestErrorFields(t *testing.T) {
 	want := &Error{File: file, Service: "app", Key: "build.entitlements", Msg: MsgUnsupported}
 	if !reflect.DeepEqual(ce, want) {
 		t.Errorf("error = %+v, want %+v", ce, want)
+	}
+}
+
+// A shared container_name is an error only among the services a command
+// creates (those named and their dependencies, or all), and never for a
+// command that creates nothing: docker compose's `up test` and `down` work
+// where plain `up` fails.
+func TestLoadContainerNameScope(t *testing.T) {
+	file := testdata(t, "container_name_scope", "compose.yaml")
+	want := file + `: services.b.container_name: container name "same" is already in use by service "a"`
+	tests := []struct {
+		enable   []string
+		noCreate bool
+		wantErr  bool
+	}{
+		{nil, false, true},
+		{[]string{"a"}, false, false},
+		{[]string{"b"}, false, false},
+		{[]string{"c"}, false, false},
+		{[]string{"a", "c"}, false, true}, // c brings b
+		{nil, true, false},
+	}
+	for _, tt := range tests {
+		_, _, err := loadT(t, Options{Files: []string{file}, EnableServices: tt.enable, NoCreate: tt.noCreate})
+		switch {
+		case tt.wantErr && (err == nil || err.Error() != want):
+			t.Errorf("services %q: err = %v, want %s", tt.enable, err, want)
+		case !tt.wantErr && err != nil:
+			t.Errorf("services %q, NoCreate %v: %v", tt.enable, tt.noCreate, err)
+		}
+	}
+}
+
+// env_file format raw (docker compose's, registered by the CLI): values as
+// written, quotes and $ kept; a bare KEY comes from the environment.
+func TestLoadEnvFileRaw(t *testing.T) {
+	p, _ := mustLoad(t, Options{Files: []string{testdata(t, "env_raw", "compose.yaml")}, Environ: []string{"FROM_ENV=x", "VALUE=nope"}})
+	env := p.Services["app"].Environment
+	want := map[string]string{"JSON": `'{"key": "$VALUE"}'`, "SPACED": "a b  ", "FROM_ENV": "x"}
+	for k, v := range want {
+		if got := env[k]; got == nil || *got != v {
+			t.Errorf("%s = %v, want %q", k, got, v)
+		}
+	}
+	if _, ok := env["MISSING"]; ok {
+		t.Errorf("MISSING (unset, no value) is in the environment: %v", env)
+	}
+	if len(env) != len(want) {
+		t.Errorf("environment %v, want only %v", env, want)
+	}
+
+	file := testdata(t, "err_env_raw", "compose.yaml")
+	_, _, err := loadT(t, Options{Files: []string{file}})
+	if err == nil || !strings.HasPrefix(err.Error(), file+": services.app.env_file: ") || !strings.Contains(err.Error(), "variable 'BAD KEY' contains whitespaces") {
+		t.Errorf("bad raw env file: %v", err)
 	}
 }

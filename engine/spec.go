@@ -18,6 +18,12 @@ type ContainerSpec struct {
 	Command    []string
 	Entrypoint []string
 	Env        []string // KEY=VALUE
+	// UnsetEnv names variables of the image's ENV (and the engine's
+	// defaults) the container must not get: a compose `environment` entry
+	// with no value that the project environment does not set either
+	// (docker passes a bare "KEY", which the daemon takes as "unset").
+	// Env wins over UnsetEnv for the same key.
+	UnsetEnv   []string
 	User       string
 	WorkingDir string
 	Hostname   string
@@ -65,18 +71,21 @@ type ContainerSpec struct {
 	StopSignal  string
 	StopTimeout *time.Duration
 	Restart     string // "", "no", "always", "on-failure[:N]", "unless-stopped"
-	Memory      int64  // bytes
-	MemoryRes   int64  // bytes
-	MemorySwap  int64  // bytes, memory plus swap; -1 unlimited
-	CPUs        float64
-	CPUShares   int64
-	CPUSet      string // "0-2,4"
-	PidsLimit   int64
-	Platform    string
-	Runtime     string // OCI runtime override, "" = engine default
-	LogDriver   string
-	LogOptions  map[string]string
-	PullPolicy  string
+	// AutoRemove has the engine remove the container (and its anonymous
+	// volumes) once it exits (`run -d --rm`).
+	AutoRemove bool
+	Memory     int64 // bytes
+	MemoryRes  int64 // bytes
+	MemorySwap int64 // bytes, memory plus swap; -1 unlimited
+	CPUs       float64
+	CPUShares  int64
+	CPUSet     string // "0-2,4"
+	PidsLimit  int64
+	Platform   string
+	Runtime    string // OCI runtime override, "" = engine default
+	LogDriver  string
+	LogOptions map[string]string
+	PullPolicy string
 }
 
 // NetworkAttachment connects a container to a network.

@@ -3,7 +3,9 @@ package runner
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -61,14 +63,28 @@ type LogsOptions struct {
 	Tail       int
 	Timestamps bool
 	NoPrefix   bool
+	// Index, when > 0, selects the service's container of that number
+	// (--index); it needs exactly one service.
+	Index int
 }
 
 // Logs writes the logs of the project's containers to Stdout, prefixed by
 // container ("db-1  | ") unless NoPrefix.
 func (r *Runner) Logs(ctx context.Context, project string, o LogsOptions) error {
+	if o.Index > 0 && len(o.Services) != 1 {
+		return fmt.Errorf("logs --index %d: name exactly one service", o.Index)
+	}
 	cs, err := r.Ps(ctx, project, PsOptions{Services: o.Services, All: true})
 	if err != nil {
 		return err
+	}
+	if o.Index > 0 {
+		cs = slices.DeleteFunc(cs, func(c engine.Container) bool {
+			return c.Labels[engine.LabelContainerNumber] != strconv.Itoa(o.Index) || c.Labels[engine.LabelOneoff] == "True"
+		})
+		if len(cs) == 0 {
+			return fmt.Errorf("service %q has no container #%d", o.Services[0], o.Index)
+		}
 	}
 	names := make([]string, len(cs))
 	for i, c := range cs {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -28,7 +29,14 @@ type RunOptions struct {
 	NoBuild    bool
 	// ServicePorts publishes the service's ports (--service-ports).
 	ServicePorts bool
-	Labels       map[string]string
+	// Publish are `--publish` ports ("[IP:][HOST:]CONTAINER[/PROTO]"); when
+	// set they replace the service's ports, as docker compose does.
+	Publish []string
+	// Detach starts the container and returns at once; Run then writes
+	// the container's ID on Stdout, as docker compose does. With Remove,
+	// the engine removes the container when it exits.
+	Detach bool
+	Labels map[string]string
 }
 
 // Run runs a one-off container of a service, after bringing up its
@@ -38,6 +46,10 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o RunOptions) (int, 
 	svc, ok := p.Services[o.Service]
 	if !ok {
 		return 1, fmt.Errorf("no such service: %s", o.Service)
+	}
+	ports, err := runPorts(svc, o)
+	if err != nil {
+		return 1, err
 	}
 	s := r.newSession(p)
 	defer s.close()
@@ -82,6 +94,7 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o RunOptions) (int, 
 			spec.Entrypoint = o.Entrypoint
 		}
 		spec.Env = append(spec.Env, o.Env...)
+		spec.UnsetEnv = withoutKeys(spec.UnsetEnv, o.Env)
 		if o.User != "" {
 			spec.User = o.User
 		}
@@ -92,17 +105,19 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o RunOptions) (int, 
 			spec.Labels[k] = v
 		}
 		spec.Restart = ""
-		if o.ServicePorts {
-			for _, port := range svc.Ports {
-				pm, err := portMappings(port)
-				if err == nil {
-					spec.Ports = append(spec.Ports, pm...)
-				}
-			}
-		}
+		spec.Ports = ports
+		// detached, --rm is the engine's to do once the command exits
+		spec.AutoRemove = o.Detach && o.Remove
 	})
 	if err != nil {
 		return 1, err
+	}
+	if o.Detach {
+		if err := r.eng.StartContainer(ctx, c.ID); err != nil {
+			return 1, fmt.Errorf("starting %s: %w", c.Name, err)
+		}
+		fmt.Fprintln(r.opts.Stdout, c.ID)
+		return 0, nil
 	}
 	code, err := s.runAttached(ctx, c, engine.Streams{Stdout: r.opts.Stdout, Stderr: r.opts.Stderr})
 	if o.Remove || ctx.Err() != nil {
@@ -118,6 +133,49 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o RunOptions) (int, 
 		return 1, err
 	}
 	return code, nil
+}
+
+// runPorts returns the one-off's published ports: none by default, the
+// service's with ServicePorts, the --publish ones instead when given.
+func runPorts(svc types.ServiceConfig, o RunOptions) ([]engine.PortMapping, error) {
+	var cfgs []types.ServicePortConfig
+	switch {
+	case len(o.Publish) > 0:
+		for _, p := range o.Publish {
+			c, err := types.ParsePortConfig(p)
+			if err != nil {
+				return nil, fmt.Errorf("run --publish %q: %w", p, err)
+			}
+			cfgs = append(cfgs, c...)
+		}
+	case o.ServicePorts:
+		cfgs = svc.Ports
+	}
+	var out []engine.PortMapping
+	for _, c := range cfgs {
+		pm, err := portMappings(c)
+		if err != nil {
+			return nil, fmt.Errorf("run: service %s: ports: %w", svc.Name, err)
+		}
+		out = append(out, pm...)
+	}
+	return out, nil
+}
+
+// withoutKeys returns names without the keys that env ("KEY=VALUE") sets.
+func withoutKeys(names, env []string) []string {
+	set := map[string]bool{}
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		set[k] = true
+	}
+	var out []string
+	for _, n := range names {
+		if !set[n] {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // upDependencies brings up the services svc depends on and waits for their

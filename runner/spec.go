@@ -163,7 +163,8 @@ func containerSpec(in specInput) (*engine.ContainerSpec, error) {
 		spec.Labels[k] = v
 	}
 
-	// Environment: variables with no value (unset on the host) are left out.
+	// Environment: a variable with no value (`- KEY` that the project
+	// environment does not set) unsets the image's, as docker does.
 	keys := make([]string, 0, len(s.Environment))
 	for k := range s.Environment {
 		keys = append(keys, k)
@@ -172,6 +173,8 @@ func containerSpec(in specInput) (*engine.ContainerSpec, error) {
 	for _, k := range keys {
 		if v := s.Environment[k]; v != nil {
 			spec.Env = append(spec.Env, k+"="+*v)
+		} else {
+			spec.UnsetEnv = append(spec.UnsetEnv, k)
 		}
 	}
 

@@ -442,3 +442,15 @@ func TestConfigHashLabelIsServiceHash(t *testing.T) {
 		t.Errorf("config-hash label = %q, want compose.ServiceHash %q", got, want)
 	}
 }
+
+// environment: `- EMPTY` that the project environment leaves unset unsets
+// the image's EMPTY (docker passes a bare "EMPTY"); a value is passed.
+func TestSpecEnvironmentWithoutValueUnsets(t *testing.T) {
+	var svc types.ServiceConfig
+	v := "1"
+	svc.Environment = types.MappingWithEquals{"EMPTY": nil, "SET": &v}
+	spec := specOf(t, project1(svc), "app", nil)
+	if !reflect.DeepEqual(spec.UnsetEnv, []string{"EMPTY"}) || !reflect.DeepEqual(spec.Env, []string{"SET=1"}) {
+		t.Errorf("env %q unset %q, want [SET=1] and [EMPTY]", spec.Env, spec.UnsetEnv)
+	}
+}

@@ -198,10 +198,23 @@ func buildProgress(p string) string {
 	}
 }
 
-// project loads the compose project named by the global flags.
+// project loads the compose project named by the global flags, for a
+// command that creates containers of the services enable names (all when
+// empty).
 func (e *env) project(c *cli.Context, enable ...string) (*types.Project, error) {
+	return e.load(c, false, enable)
+}
+
+// existingProject loads the compose project for a command that acts on
+// existing containers only.
+func (e *env) existingProject(c *cli.Context) (*types.Project, error) {
+	return e.load(c, true, nil)
+}
+
+func (e *env) load(c *cli.Context, noCreate bool, enable []string) (*types.Project, error) {
 	o := e.composeOptions(c)
 	o.EnableServices = enable
+	o.NoCreate = noCreate
 	return compose.Load(c.Context, o)
 }
 
@@ -226,7 +239,7 @@ func (e *env) projectName(c *cli.Context) (string, error) {
 	if n := c.String("project-name"); n != "" {
 		return n, nil
 	}
-	p, err := e.project(c)
+	p, err := e.existingProject(c)
 	if err != nil {
 		return "", err
 	}

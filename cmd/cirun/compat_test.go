@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 func TestCompatArgs(t *testing.T) {
@@ -91,3 +93,19 @@ func TestInstallAlias(t *testing.T) {
 }
 
 func writeExe(p string) error { return os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755) }
+
+// A multi flag given by its short name keeps its values: urfave copies
+// it to the long name through the same Value after parsing.
+func TestMultiFlagAliases(t *testing.T) {
+	for _, args := range [][]string{{"-e", "A=1", "-e", "B=2,3"}, {"--env", "A=1", "--env", "B=2,3"}} {
+		var got []string
+		app := &cli.App{Name: "x", Flags: []cli.Flag{&cli.GenericFlag{Name: "env", Aliases: []string{"e"}, Value: &multi{}}},
+			Action: func(c *cli.Context) error { got = multiOf(c, "env"); return nil }}
+		if err := app.Run(append([]string{"x"}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, []string{"A=1", "B=2,3"}) {
+			t.Errorf("%q -> %q", args, got)
+		}
+	}
+}

@@ -19,6 +19,7 @@ func (e *env) logsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "show timestamps"},
 			&cli.BoolFlag{Name: "no-log-prefix", Usage: "don't print a prefix in logs"},
 			&cli.BoolFlag{Name: "no-color", Usage: "produce monochrome output (always, for now)"},
+			&cli.IntFlag{Name: "index", Usage: "index of the container if the service has several replicas (needs one SERVICE)"},
 		},
 		Action: func(c *cli.Context) error {
 			name, err := e.projectName(c)
@@ -31,6 +32,9 @@ func (e *env) logsCommand() *cli.Command {
 					return cli.Exit("logs: --tail must be a number or \"all\"", 1)
 				}
 			}
+			if c.Int("index") < 0 {
+				return cli.Exit("logs: --index must be a container number (1 or more)", 1)
+			}
 			r, err := e.runner(c)
 			if err != nil {
 				return err
@@ -38,6 +42,7 @@ func (e *env) logsCommand() *cli.Command {
 			return r.Logs(c.Context, name, runner.LogsOptions{
 				Services: c.Args().Slice(), Follow: c.Bool("follow"), Tail: tail,
 				Timestamps: c.Bool("timestamps"), NoPrefix: c.Bool("no-log-prefix"),
+				Index: c.Int("index"),
 			})
 		},
 	}

@@ -16,7 +16,8 @@ func (e *env) runCommand() *cli.Command {
 		ArgsUsage: "SERVICE [COMMAND] [ARGS...]",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "rm", Usage: "remove the container after it exits"},
-			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "not supported yet"},
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run the container in the background and print its ID"},
+			&cli.GenericFlag{Name: "publish", Aliases: []string{"p"}, Value: &multi{}, Usage: "publish a container port on the host ([IP:][HOST:]CONTAINER[/PROTO]); replaces the service's ports"},
 			&cli.BoolFlag{Name: "no-deps", Usage: "don't start linked services"},
 			&cli.BoolFlag{Name: "build", Usage: "build the image before starting"},
 			&cli.BoolFlag{Name: "no-build", Usage: "don't build the image"},
@@ -34,46 +35,18 @@ func (e *env) runCommand() *cli.Command {
 			if c.NArg() < 1 {
 				return cli.Exit("run: a service name is required", 1)
 			}
-			if c.Bool("detach") {
-				return cli.Exit("run --detach is not supported by cirun yet", 1)
-			}
 			svc := c.Args().First()
 			p, err := e.project(c, svc)
+			if err != nil {
+				return err
+			}
+			o, err := runOptions(c, p.Environment)
 			if err != nil {
 				return err
 			}
 			r, err := e.runner(c)
 			if err != nil {
 				return err
-			}
-			o := runner.RunOptions{
-				Service: svc,
-				Command: c.Args().Tail(),
-				Env: resolveEnv(multiOf(c, "env"), func(k string) (string, bool) {
-					v, ok := p.Environment[k]
-					return v, ok
-				}),
-				User:         c.String("user"),
-				WorkingDir:   c.String("workdir"),
-				Name:         c.String("name"),
-				Remove:       c.Bool("rm"),
-				NoDeps:       c.Bool("no-deps"),
-				Build:        c.Bool("build"),
-				NoBuild:      c.Bool("no-build"),
-				ServicePorts: c.Bool("service-ports"),
-			}
-			if c.IsSet("entrypoint") {
-				o.Entrypoint = strings.Fields(c.String("entrypoint"))
-			}
-			for _, l := range multiOf(c, "label") {
-				k, v, ok := strings.Cut(l, "=")
-				if !ok {
-					return cli.Exit(fmt.Sprintf("run: label %q must be KEY=VALUE", l), 1)
-				}
-				if o.Labels == nil {
-					o.Labels = map[string]string{}
-				}
-				o.Labels[k] = v
 			}
 			code, err := r.Run(c.Context, p, o)
 			if err != nil {
@@ -85,4 +58,41 @@ func (e *env) runCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// runOptions turns run's flags and arguments into the runner's options;
+// `-e KEY` takes KEY's value from projectEnv.
+func runOptions(c *cli.Context, projectEnv map[string]string) (runner.RunOptions, error) {
+	o := runner.RunOptions{
+		Service: c.Args().First(),
+		Command: c.Args().Tail(),
+		Env: resolveEnv(multiOf(c, "env"), func(k string) (string, bool) {
+			v, ok := projectEnv[k]
+			return v, ok
+		}),
+		User:         c.String("user"),
+		WorkingDir:   c.String("workdir"),
+		Name:         c.String("name"),
+		Remove:       c.Bool("rm"),
+		NoDeps:       c.Bool("no-deps"),
+		Build:        c.Bool("build"),
+		NoBuild:      c.Bool("no-build"),
+		ServicePorts: c.Bool("service-ports"),
+		Publish:      multiOf(c, "publish"),
+		Detach:       c.Bool("detach"),
+	}
+	if c.IsSet("entrypoint") {
+		o.Entrypoint = strings.Fields(c.String("entrypoint"))
+	}
+	for _, l := range multiOf(c, "label") {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok {
+			return o, cli.Exit(fmt.Sprintf("run: label %q must be KEY=VALUE", l), 1)
+		}
+		if o.Labels == nil {
+			o.Labels = map[string]string{}
+		}
+		o.Labels[k] = v
+	}
+	return o, nil
 }

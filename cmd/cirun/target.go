@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -25,7 +26,7 @@ func (e *env) scope(c *cli.Context, services []string) (runner.Scope, error) {
 		sc.Project = name
 		return sc, nil
 	}
-	p, err := e.project(c)
+	p, err := e.existingProject(c)
 	if err != nil {
 		if n := os.Getenv("COMPOSE_PROJECT_NAME"); n != "" {
 			sc.Project = n
@@ -59,8 +60,27 @@ func timeoutOf(c *cli.Context) *time.Duration {
 // (urfave's StringSliceFlag splits "-e A=1,2").
 type multi struct{ values []string }
 
-func (m *multi) Set(v string) error { m.values = append(m.values, v); return nil }
-func (m *multi) String() string     { return strings.Join(m.values, " ") }
+// multiPrefix marks Serialize's form. After parsing, urfave copies a flag
+// set under one name to its other names (-e to --env) by Set(Serialize()):
+// one Value serves every name, so that copy must change nothing (with
+// String() it appended all values joined as one more value).
+const multiPrefix = "cirun-multi:::"
+
+func (m *multi) Set(v string) error {
+	if rest, ok := strings.CutPrefix(v, multiPrefix); ok {
+		return json.Unmarshal([]byte(rest), &m.values)
+	}
+	m.values = append(m.values, v)
+	return nil
+}
+
+func (m *multi) String() string { return strings.Join(m.values, " ") }
+
+// Serialize implements cli.Serializer.
+func (m *multi) Serialize() string {
+	b, _ := json.Marshal(m.values)
+	return multiPrefix + string(b)
+}
 
 // multiOf returns the values of a multi flag.
 func multiOf(c *cli.Context, name string) []string {

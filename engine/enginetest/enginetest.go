@@ -49,6 +49,7 @@ func Run(t *testing.T, newEngine func(t *testing.T) engine.Engine, opts Options)
 		{"NotFound", testNotFound},
 		{"NameConflict", testNameConflict},
 		{"WaitExitCode", testWaitExitCode},
+		{"AutoRemove", testAutoRemove},
 		{"WaitBeforeStart", testWaitBeforeStart},
 		{"StopSleep", testStopSleep},
 		{"HealthHealthy", testHealthHealthy},
@@ -351,6 +352,28 @@ func testNameConflict(e *env) {
 	e.create(s)
 	_, err := e.eng.CreateContainer(e.ctx, e.spec("dup", "sleep", "300"))
 	wantErr(e.t, "CreateContainer with a taken name", err, engine.ErrConflict)
+}
+
+// testAutoRemove: a container created with AutoRemove is gone once it has
+// exited (the engine removes it in the background: poll to the deadline).
+func testAutoRemove(e *env) {
+	s := e.spec("autorm", "sh", "-c", "exit 0")
+	s.AutoRemove = true
+	id := e.create(s)
+	e.start(id)
+	for {
+		_, err := e.eng.InspectContainer(e.ctx, id)
+		if errors.Is(err, engine.ErrNotFound) {
+			return
+		}
+		if e.ctx.Err() != nil {
+			e.t.Fatalf("AutoRemove container still there at the deadline (last inspect: %v)", err)
+		}
+		select {
+		case <-e.ctx.Done():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func testWaitExitCode(e *env) {

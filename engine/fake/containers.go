@@ -203,6 +203,10 @@ func (e *Engine) exit(c *container, code int) {
 	close(c.done)
 	e.emit(c, "die")
 	c.notify()
+	if c.spec.AutoRemove {
+		e.emit(c, "destroy")
+		delete(e.containers, c.c.ID)
+	}
 }
 
 // Exit makes a running container exit with code, as if its process ended

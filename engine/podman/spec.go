@@ -73,6 +73,15 @@ func toSpecgen(cs *engine.ContainerSpec) (*specgen.SpecGenerator, error) {
 			s.Env[k] = v
 		}
 	}
+	for _, k := range cs.UnsetEnv {
+		if k == "" || strings.Contains(k, "=") {
+			return nil, fmt.Errorf("environment: bad variable name to unset %q", k)
+		}
+		if _, set := s.Env[k]; !set {
+			s.UnsetEnv = append(s.UnsetEnv, k)
+		}
+	}
+	s.Remove = cs.AutoRemove
 	s.User = cs.User
 	s.WorkDir = cs.WorkingDir
 	s.Hostname = cs.Hostname

@@ -50,6 +50,7 @@ func TestSpecFieldsReal(t *testing.T) {
 		Entrypoint:  []string{},
 		Command:     []string{"sh", "-c", "sleep 300"},
 		Env:         []string{"FOO=bar baz", "EMPTY="},
+		UnsetEnv:    []string{"container"}, // Podman's default container=podman
 		WorkingDir:  "/tmp",
 		Hostname:    "myhost",
 		Networks:    []engine.NetworkAttachment{{Name: name, Aliases: []string{"svc-alias"}}},
@@ -101,6 +102,7 @@ func TestSpecFieldsReal(t *testing.T) {
 	}
 	checks := []struct{ script, want string }{
 		{`echo "$FOO|${EMPTY-unset}"`, "bar baz|"},
+		{`echo "=${container-unset}="`, "=unset="},
 		{"pwd", "/tmp"},
 		{"hostname", "myhost"},
 		{"cat /bind/f", "from-host"},

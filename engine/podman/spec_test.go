@@ -270,3 +270,20 @@ func TestToSpecgenNamespacesVolumesFromResources(t *testing.T) {
 		}
 	}
 }
+
+// A bare compose `- KEY` arrives as UnsetEnv: Podman's unsetenv removes the
+// image's value, unless Env sets the key (a `run -e KEY=V` override).
+func TestToSpecgenUnsetEnv(t *testing.T) {
+	s, err := toSpecgen(&engine.ContainerSpec{Image: "img", Env: []string{"SET=1"}, UnsetEnv: []string{"EMPTY", "SET"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s.UnsetEnv, []string{"EMPTY"}) || s.Env["SET"] != "1" {
+		t.Errorf("unsetenv %q env %v, want [EMPTY] and SET=1", s.UnsetEnv, s.Env)
+	}
+	for _, bad := range []string{"", "A=B"} {
+		if _, err := toSpecgen(&engine.ContainerSpec{Image: "img", UnsetEnv: []string{bad}}); err == nil || !strings.Contains(err.Error(), "environment") {
+			t.Errorf("UnsetEnv %q: %v, want an environment error", bad, err)
+		}
+	}
+}

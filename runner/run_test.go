@@ -1,0 +1,128 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/cirun-dev/cirun/engine"
+	"github.com/cirun-dev/cirun/engine/fake"
+)
+
+// runProject has one service, back, publishing 8082:80 and setting EMPTY
+// with no value (unset in the project environment).
+func runProject() *types.Project {
+	back := types.ServiceConfig{Name: "back"}
+	back.Image = "img"
+	back.Command = types.ShellCommand{"sleep", "300"}
+	back.Ports = []types.ServicePortConfig{{Target: 80, Published: "8082", Protocol: "tcp"}}
+	back.Environment = types.MappingWithEquals{"EMPTY": nil}
+	back.Networks = map[string]*types.ServiceNetworkConfig{"default": nil}
+	return &types.Project{Name: "p", WorkingDir: "/tmp", Services: types.Services{"back": back},
+		Networks: types.Networks{"default": {Name: "p_default"}}}
+}
+
+func specRunner(t *testing.T) (*Runner, *specRecorder, *bytes.Buffer) {
+	t.Helper()
+	eng := &specRecorder{Engine: fake.New(), specs: map[string]*engine.ContainerSpec{}}
+	eng.AddImage("img", engine.Image{ID: "sha256:img"})
+	var out bytes.Buffer
+	r := New(eng, Options{Stdout: &out, RuntimeDir: t.TempDir(), Clock: newAutoClock(), FastPoll: time.Millisecond})
+	return r, eng, &out
+}
+
+// run -d starts the one-off, prints its ID and returns while it runs;
+// --publish replaces the service's ports, --service-ports uses them, and
+// neither publishes nothing.
+func TestRunDetachAndPorts(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name string
+		o    RunOptions
+		want []engine.PortMapping
+	}{
+		{"publish", RunOptions{Publish: []string{"8081:80"}}, []engine.PortMapping{{HostPort: 8081, ContainerPort: 80, Protocol: "tcp"}}},
+		{"publish wins", RunOptions{Publish: []string{"127.0.0.1:8083:80/udp"}, ServicePorts: true}, []engine.PortMapping{{HostIP: "127.0.0.1", HostPort: 8083, ContainerPort: 80, Protocol: "udp"}}},
+		{"service-ports", RunOptions{ServicePorts: true}, []engine.PortMapping{{HostPort: 8082, ContainerPort: 80, Protocol: "tcp"}}},
+		{"none", RunOptions{}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, eng, out := specRunner(t)
+			o := tt.o
+			o.Service, o.Name, o.Detach = "back", "p-back-run-x", true
+			code, err := r.Run(ctx, runProject(), o)
+			if err != nil || code != 0 {
+				t.Fatalf("run -d: %d, %v", code, err)
+			}
+			c, err := eng.InspectContainer(ctx, "p-back-run-x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.Running() {
+				t.Errorf("one-off is %s after run -d, want running", c.State)
+			}
+			if got := strings.TrimSpace(out.String()); got != c.ID {
+				t.Errorf("run -d printed %q, want the container ID %s", got, c.ID)
+			}
+			if got := eng.spec("p-back-run-x").Ports; !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ports %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+	r, _, _ := specRunner(t)
+	_, err := r.Run(ctx, runProject(), RunOptions{Service: "back", Publish: []string{"80:x"}, Detach: true})
+	if err == nil || !strings.Contains(err.Error(), `--publish "80:x"`) {
+		t.Errorf("bad --publish: %v", err)
+	}
+}
+
+// run -d --rm leaves the removal to the engine (AutoRemove); without -d,
+// --rm is Run's own.
+func TestRunDetachRemove(t *testing.T) {
+	ctx := context.Background()
+	r, eng, _ := specRunner(t)
+	if _, err := r.Run(ctx, runProject(), RunOptions{Service: "back", Name: "d", Detach: true, Remove: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !eng.spec("d").AutoRemove {
+		t.Errorf("run -d --rm: AutoRemove not set")
+	}
+	if err := eng.Exit("d", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.InspectContainer(ctx, "d"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("run -d --rm container after exit: %v, want it removed", err)
+	}
+	if _, err := r.Run(ctx, runProject(), RunOptions{Service: "back", Name: "a", Remove: true, Command: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if eng.spec("a").AutoRemove {
+		t.Errorf("attached run --rm asks the engine to auto-remove")
+	}
+}
+
+// `- EMPTY` with no value unsets the image's EMPTY; `run -e EMPTY=hello`
+// sets it instead.
+func TestRunUnsetEnv(t *testing.T) {
+	ctx := context.Background()
+	r, eng, _ := specRunner(t)
+	if _, err := r.Run(ctx, runProject(), RunOptions{Service: "back", Name: "a", Detach: true}); err != nil {
+		t.Fatal(err)
+	}
+	if s := eng.spec("a"); !reflect.DeepEqual(s.UnsetEnv, []string{"EMPTY"}) {
+		t.Errorf("unset env %q, want [EMPTY]", s.UnsetEnv)
+	}
+	if _, err := r.Run(ctx, runProject(), RunOptions{Service: "back", Name: "b", Detach: true, Env: []string{"EMPTY=hello"}}); err != nil {
+		t.Fatal(err)
+	}
+	if s := eng.spec("b"); len(s.UnsetEnv) != 0 || !slices.Contains(s.Env, "EMPTY=hello") {
+		t.Errorf("with -e EMPTY=hello: unset %q env %q", s.UnsetEnv, s.Env)
+	}
+}
