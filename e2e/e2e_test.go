@@ -14,10 +14,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cirun-dev/cirun/internal/syncbuf"
 )
 
 var (
@@ -233,7 +234,7 @@ func TestInterruptedUpStopsTargets(t *testing.T) {
 		t.Fatalf("up other exited %d", res.code)
 	}
 	cmd := exec.Command(bin, "-f", compose, "-p", p, "up", "app")
-	var out syncBuffer
+	var out syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -303,25 +304,6 @@ func TestDoctor(t *testing.T) {
 		t.Errorf("doctor exited %d", res.code)
 	}
 	mustContain(t, "stdout", res.stdout, "OK")
-}
-
-// syncBuffer is a bytes.Buffer a running command writes while the test
-// reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // docker compose's orphans include exited one-off containers; the

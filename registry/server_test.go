@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,25 +15,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sirupsen/logrus"
+
+	"github.com/cirun-dev/cirun/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // serve starts a registry on 127.0.0.1:0 over root and returns its address
 // and a function that stops it and waits for Serve to return.
@@ -197,7 +180,7 @@ func TestDataSurvivesRestart(t *testing.T) {
 // nothing on the global logrus logger, where distribution would log it as
 // an error if the logger redirection in log.go stopped working.
 func TestNotFoundIsQuiet(t *testing.T) {
-	var global syncBuffer
+	var global syncbuf.Buffer
 	std := logrus.StandardLogger()
 	oldOut, oldLevel := std.Out, std.GetLevel()
 	std.SetOutput(&global)
@@ -207,7 +190,7 @@ func TestNotFoundIsQuiet(t *testing.T) {
 		std.SetLevel(oldLevel)
 	})
 
-	var out syncBuffer
+	var out syncbuf.Buffer
 	host, stop := serve(t, Config{Root: t.TempDir(), Log: &out})
 	for _, p := range []string{"/v2/missing/manifests/latest", "/v2/missing/blobs/sha256:" + strings.Repeat("0", 64)} {
 		resp, err := http.Get("http://" + host + p)
@@ -237,7 +220,7 @@ func TestNotFoundIsQuiet(t *testing.T) {
 }
 
 func TestQuietDropsRequestLines(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	host, stop := serve(t, Config{Root: t.TempDir(), Log: &out, Quiet: true})
 	push(t, host, "q:v1", randomImage(t))
 	resp, err := http.Get("http://" + host + "/v2/missing/manifests/latest")

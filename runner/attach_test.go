@@ -15,25 +15,8 @@ import (
 
 	"github.com/cirun-dev/cirun/engine"
 	"github.com/cirun-dev/cirun/engine/fake"
+	"github.com/cirun-dev/cirun/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the runner's concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // project builds a project of services given as name -> shell command;
 // deps are "service:dependency" pairs (condition service_started).
@@ -63,11 +46,11 @@ func upProject(cmds map[string]string, deps ...string) *types.Project {
 	return p
 }
 
-func attachRunner(t *testing.T) (*Runner, *fake.Engine, *syncBuffer) {
+func attachRunner(t *testing.T) (*Runner, *fake.Engine, *syncbuf.Buffer) {
 	t.Helper()
 	eng := fake.New()
 	eng.AddImage("localhost/app", engine.Image{ID: "sha256:app"})
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	r := New(eng, Options{Stdout: out, FastPoll: time.Millisecond, Clock: newAutoClock()})
 	return r, eng, out
 }
@@ -554,7 +537,7 @@ func TestUpAttachedFollowsRestartsWithoutStartEvents(t *testing.T) {
 	restartWait = 200 * time.Millisecond
 	eng := fake.New()
 	eng.AddImage("localhost/app", engine.Image{ID: "sha256:app"})
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	r := New(noStartEvents{eng}, Options{Stdout: out, FastPoll: time.Millisecond, Clock: newAutoClock()})
 	p := upProject(map[string]string{"failing": "echo world; sleep 300"})
 	svc := p.Services["failing"]
@@ -598,7 +581,7 @@ func TestUpAttachedCatchesUpOnASlowLogStream(t *testing.T) {
 	logGrace = 20 * time.Millisecond
 	eng := fake.New()
 	eng.AddImage("localhost/app", engine.Image{ID: "sha256:app"})
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	r := New(stuckLogs{eng}, Options{Stdout: out, FastPoll: time.Millisecond, Clock: newAutoClock()})
 	p := upProject(map[string]string{"job": "echo one; echo two; exit 0"})
 	if err := upAsync(t, r, context.Background(), p, UpOptions{})(); err != nil {
@@ -622,7 +605,7 @@ func TestUpAttachedNoticesExitsWithoutEvents(t *testing.T) {
 	exitPoll, eventGrace = 5*time.Millisecond, 20*time.Millisecond
 	eng := fake.New()
 	eng.AddImage("localhost/app", engine.Image{ID: "sha256:app"})
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	r := New(silentEngine{eng}, Options{Stdout: out, FastPoll: time.Millisecond, Clock: newAutoClock()})
 	p := upProject(map[string]string{"job": "echo hi; exit 2", "svc": "sleep 300"})
 	err := upAsync(t, r, context.Background(), p, UpOptions{OnExit: CascadeStop})()

@@ -1,18 +1,17 @@
 package enginetest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cirun-dev/cirun/engine"
+	"github.com/cirun-dev/cirun/internal/syncbuf"
 )
 
 // Options configure the suite.
@@ -208,24 +207,6 @@ func containsID(cs []engine.Container, id string) bool {
 		}
 	}
 	return false
-}
-
-// buffer is a bytes.Buffer safe for concurrent writes and reads.
-type buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 func testLifecycle(e *env) {
@@ -543,7 +524,7 @@ func testExec(e *env) {
 	if err != nil || code != 5 {
 		t.Errorf("Exec(exit 5) = %d, %v; want 5, nil", code, err)
 	}
-	var out, errOut buffer
+	var out, errOut syncbuf.Buffer
 	code, err = e.eng.Exec(ctx, id, engine.ExecSpec{
 		Cmd:     []string{"sh", "-c", "echo hello; echo oops >&2"},
 		Streams: engine.Streams{Stdout: &out, Stderr: &errOut},
@@ -568,7 +549,7 @@ func testLogs(e *env) {
 	if code := e.wait(id); code != 0 {
 		t.Fatalf("WaitContainer = %d, want 0", code)
 	}
-	var out, errOut buffer
+	var out, errOut syncbuf.Buffer
 	if err := e.eng.ContainerLogs(ctx, id, engine.LogOptions{}, &out, &errOut); err != nil {
 		t.Fatalf("ContainerLogs: %v", err)
 	}
@@ -576,7 +557,7 @@ func testLogs(e *env) {
 		t.Errorf("logs: stdout %q stderr %q, want %q %q", out.String(), errOut.String(), "one\ntwo\n", "three\n")
 	}
 
-	var tailOut, tailErr buffer
+	var tailOut, tailErr syncbuf.Buffer
 	if err := e.eng.ContainerLogs(ctx, id, engine.LogOptions{Tail: 2}, &tailOut, &tailErr); err != nil {
 		t.Fatalf("ContainerLogs(tail 2): %v", err)
 	}
@@ -584,7 +565,7 @@ func testLogs(e *env) {
 		t.Errorf("logs tail 2: stdout %q stderr %q, want %q %q", tailOut.String(), tailErr.String(), "two\n", "three\n")
 	}
 
-	var ts buffer
+	var ts syncbuf.Buffer
 	fctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	if err := e.eng.ContainerLogs(fctx, id, engine.LogOptions{Follow: true, Timestamps: true}, &ts, nil); err != nil {
@@ -610,7 +591,7 @@ func testLogs(e *env) {
 
 func testStartAttached(e *env) {
 	id := e.create(e.spec("attached", "sh", "-c", "echo out; echo err >&2; exit 2"))
-	var out, errOut buffer
+	var out, errOut syncbuf.Buffer
 	if err := e.eng.StartAttached(e.ctx, id, engine.Streams{Stdout: &out, Stderr: &errOut}); err != nil {
 		e.t.Fatalf("StartAttached: %v", err)
 	}

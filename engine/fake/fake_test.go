@@ -13,6 +13,7 @@ import (
 	"github.com/cirun-dev/cirun/engine"
 	"github.com/cirun-dev/cirun/engine/enginetest"
 	"github.com/cirun-dev/cirun/engine/fake"
+	"github.com/cirun-dev/cirun/internal/syncbuf"
 )
 
 const testImage = "localhost/cirun/busybox:latest"
@@ -213,7 +214,7 @@ func TestLogsFollow(t *testing.T) {
 	e, ctx := newTestEngine(t)
 	id := mustCreate(t, e, ctx, &engine.ContainerSpec{Name: "svc", Command: []string{"sh", "-c", "echo ready; serve"}})
 	_ = e.StartContainer(ctx, id)
-	var out syncBuf
+	var out syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() { done <- e.ContainerLogs(ctx, id, engine.LogOptions{Follow: true}, &out, nil) }()
 	if err := e.AppendLog(id, false, "request 1"); err != nil {
@@ -251,21 +252,4 @@ func TestConcurrentUse(t *testing.T) {
 	if n := len(e.Calls()); n != 60 {
 		t.Errorf("%d calls logged, want 60", n)
 	}
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/cirun-dev/cirun/imagebuild"
+	"github.com/cirun-dev/cirun/internal/syncbuf"
 )
 
 // baseImage must exist in the user's default store (scripts/setup.sh).
@@ -170,7 +171,7 @@ func unique(t *testing.T) string {
 // build runs req and returns the result and the progress output.
 func build(t *testing.T, b *Builder, req imagebuild.Request) (imagebuild.Result, string, error) {
 	t.Helper()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	if req.Service == "" {
 		req.Service = "app"
 	}
@@ -181,23 +182,6 @@ func build(t *testing.T, b *Builder, req imagebuild.Request) (imagebuild.Result,
 	res, err := b.Build(context.Background(), req)
 	t.Logf("progress of %s:\n%s", req.Service, out.String())
 	return res, out.String(), err
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	sb strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sb.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sb.String()
 }
 
 // readFile reads a file from an image's root filesystem.
@@ -419,7 +403,7 @@ func TestCanceledBuild(t *testing.T) {
 	dir := buildContext(t, map[string]string{"Dockerfile": "FROM " + baseImage + "\nRUN echo " + u + "; sleep 2\nRUN echo never\n"})
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	_, err := b.Build(ctx, imagebuild.Request{Service: "slow", ContextDir: dir, Tags: []string{"localhost/cirun-test-" + u}, Progress: &out, ProgressMode: "plain"})
 	t.Logf("progress:\n%s", out.String())
 	if !errors.Is(err, context.DeadlineExceeded) {
