@@ -169,17 +169,26 @@ func TestTestPasses(t *testing.T) {
 	}
 }
 
-// An interrupted detached up stops what it created and removes nothing
-// (docs/decisions.md; `down` removes it).
-func TestInterruptedUpStopsWhatItCreated(t *testing.T) {
+// interruptedStack is the example stack whose db never becomes healthy, so
+// up and test block on it, and a context cancelled by db's first health
+// probe: the interrupt arrives while the run waits.
+func interruptedStack(t *testing.T) (*Runner, *fake.Engine, *types.Project, context.Context) {
 	r, eng, _ := fakeRunner(t)
-	p := stack("exit 1", "exit 0") // db never healthy: up blocks until interrupted
+	p := stack("exit 1", "exit 0")
 	db := p.Services["db"]
 	retries := uint64(1_000_000)
 	db.HealthCheck.Retries = &retries
 	p.Services["db"] = db
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	eng.OnExec = func(engine.Container, []string) int { cancel(); return 1 }
+	return r, eng, p, ctx
+}
+
+// An interrupted detached up stops what it created and removes nothing
+// (docs/decisions.md; `down` removes it).
+func TestInterruptedUpStopsWhatItCreated(t *testing.T) {
+	r, eng, p, ctx := interruptedStack(t)
 	err := r.Up(ctx, p, UpOptions{Services: []string{"app"}, Detach: true})
 	if !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("up = %v, want ErrInterrupted", err)
@@ -276,14 +285,7 @@ func TestUpStartIntervalNeedsStartPeriod(t *testing.T) {
 // Unlike up, an interrupted `test` still removes what it created: it owns
 // its project's whole life (docs/decisions.md).
 func TestInterruptedTestRemovesWhatItCreated(t *testing.T) {
-	r, eng, _ := fakeRunner(t)
-	p := stack("exit 1", "exit 0") // db never healthy: test blocks until interrupted
-	db := p.Services["db"]
-	retries := uint64(1_000_000)
-	db.HealthCheck.Retries = &retries
-	p.Services["db"] = db
-	ctx, cancel := context.WithCancel(context.Background())
-	eng.OnExec = func(engine.Container, []string) int { cancel(); return 1 }
+	r, eng, p, ctx := interruptedStack(t)
 	if err := r.Test(ctx, p, TestOptions{}); !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("test = %v, want ErrInterrupted", err)
 	}
