@@ -10,6 +10,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/cirun-dev/cirun/engine"
+	"github.com/cirun-dev/cirun/engine/fake"
 )
 
 // hookProject is one service "test" with the given hooks.
@@ -21,8 +22,9 @@ func hookProject(post, pre []types.ServiceHook) *types.Project {
 	return p
 }
 
-func TestUpRunsPostStartHooks(t *testing.T) {
-	r, eng, _ := attachRunner(t)
+// recordExecs makes every exec succeed and returns what ran so far, as
+// "STATE:COMMAND" lines in the order they ran.
+func recordExecs(eng *fake.Engine) func() []string {
 	var mu sync.Mutex
 	var calls []string
 	eng.OnExec = func(c engine.Container, cmd []string) int {
@@ -31,13 +33,23 @@ func TestUpRunsPostStartHooks(t *testing.T) {
 		calls = append(calls, c.State+":"+strings.Join(cmd, " "))
 		return 0
 	}
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(calls)
+	}
+}
+
+func TestUpRunsPostStartHooks(t *testing.T) {
+	r, eng, _ := attachRunner(t)
+	calls := recordExecs(eng)
 	p := hookProject([]types.ServiceHook{{Command: types.ShellCommand{"echo", "one"}}, {Command: types.ShellCommand{"echo", "two"}}}, nil)
 	if err := r.Up(context.Background(), p, UpOptions{Detach: true}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"running:echo one", "running:echo two"}
-	if !slices.Equal(calls, want) {
-		t.Errorf("hooks run = %q, want %q (in order, in the running container)", calls, want)
+	if !slices.Equal(calls(), want) {
+		t.Errorf("hooks run = %q, want %q (in order, in the running container)", calls(), want)
 	}
 }
 
@@ -67,14 +79,7 @@ func TestUpPostStartHookFailure(t *testing.T) {
 // it.
 func TestPreStopHooks(t *testing.T) {
 	r, eng, _ := attachRunner(t)
-	var mu sync.Mutex
-	var calls []string
-	eng.OnExec = func(c engine.Container, cmd []string) int {
-		mu.Lock()
-		defer mu.Unlock()
-		calls = append(calls, c.State+":"+strings.Join(cmd, " "))
-		return 0
-	}
+	calls := recordExecs(eng)
 	p := hookProject(nil, []types.ServiceHook{{Command: types.ShellCommand{"echo", "bye"}, Environment: types.NewMappingWithEquals([]string{"A=1"})}})
 	ctx := context.Background()
 	if err := r.Up(ctx, p, UpOptions{Detach: true}); err != nil {
@@ -83,8 +88,8 @@ func TestPreStopHooks(t *testing.T) {
 	if err := r.Stop(ctx, Scope{Project: "p", Compose: p}, StopOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"running:echo bye"}; !slices.Equal(calls, want) {
-		t.Errorf("stop: hooks run = %q, want %q", calls, want)
+	if want := []string{"running:echo bye"}; !slices.Equal(calls(), want) {
+		t.Errorf("stop: hooks run = %q, want %q", calls(), want)
 	}
 	if c := containerState(t, eng, "p-test-1"); c.Running() {
 		t.Errorf("test still running after stop")
@@ -95,7 +100,7 @@ func TestPreStopHooks(t *testing.T) {
 	if err := r.Down(ctx, "p", DownOptions{Compose: p}); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"running:echo bye", "running:echo bye"}; !slices.Equal(calls, want) {
-		t.Errorf("down: hooks run = %q, want %q", calls, want)
+	if want := []string{"running:echo bye", "running:echo bye"}; !slices.Equal(calls(), want) {
+		t.Errorf("down: hooks run = %q, want %q", calls(), want)
 	}
 }
