@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Error is a problem with the compose model: a YAML syntax error, an invalid
@@ -93,11 +94,18 @@ func splitPath(path string) (service, key string) {
 	return rest, ""
 }
 
-var spaces = regexp.MustCompile(`\s*\n\s*`)
+var spaces = lazyRegexp(`\s*\n\s*`)
 
 // oneLine folds a possibly multi-line message onto one line.
 func oneLine(s string) string {
-	return spaces.ReplaceAllString(strings.TrimSpace(s), " ")
+	return spaces().ReplaceAllString(strings.TrimSpace(s), " ")
+}
+
+// lazyRegexp compiles expr on first use: every cirun command links this
+// package, few of them print a load error, and compiling at init would cost
+// each of them start-up time.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }
 
 // displayName is how an Error names a compose file.
@@ -111,18 +119,18 @@ func displayName(file string) string {
 // Patterns of the errors compose-go returns, most specific first. They are
 // pinned by the tests: a compose-go upgrade that rewords one fails them.
 var (
-	reEnvFile        = regexp.MustCompile(`(?s)^couldn't (?:find|read) env file: (.+)$`)
-	reEnvFileParse   = regexp.MustCompile(`(?s)^failed to read (.+?): (.*)$`)
-	reComposeFileEnv = regexp.MustCompile(`(?s)^compose file "(.+?)" (set by COMPOSE_FILE environment variable) is invalid: (.*)$`)
-	reParse          = regexp.MustCompile(`(?s)^failed to parse (.+?): (yaml: .*)$`)
-	reValidate       = regexp.MustCompile(`(?s)^validating (.+?): (\S*) (.*)$`)
-	reInterpolate    = regexp.MustCompile(`(?s)^error while interpolating (\S+): (.*)$`)
-	reInterpFmt      = regexp.MustCompile(`(?s)^invalid interpolation format for (\S+?)\.?\n.*\n(.*)$`)
-	reUndefDep       = regexp.MustCompile(`^service "([^"]+)" depends on undefined service "([^"]+)"`)
-	reRefersTo       = regexp.MustCompile(`^service "([^"]+)" refers to undefined (network|volume|secret|config|build secret|model) (\S+?)(: .*)?$`)
-	reService        = regexp.MustCompile(`^service "([^"]+)" (.*?)(: invalid compose project)?$`)
-	reServicesKey    = regexp.MustCompile(`^services\.([^.: ]+)(?:\.(\S+?))?: (.*?)(: invalid compose project)?$`)
-	reInvalidProj    = regexp.MustCompile(`: invalid compose project$`)
+	reEnvFile        = lazyRegexp(`(?s)^couldn't (?:find|read) env file: (.+)$`)
+	reEnvFileParse   = lazyRegexp(`(?s)^failed to read (.+?): (.*)$`)
+	reComposeFileEnv = lazyRegexp(`(?s)^compose file "(.+?)" (set by COMPOSE_FILE environment variable) is invalid: (.*)$`)
+	reParse          = lazyRegexp(`(?s)^failed to parse (.+?): (yaml: .*)$`)
+	reValidate       = lazyRegexp(`(?s)^validating (.+?): (\S*) (.*)$`)
+	reInterpolate    = lazyRegexp(`(?s)^error while interpolating (\S+): (.*)$`)
+	reInterpFmt      = lazyRegexp(`(?s)^invalid interpolation format for (\S+?)\.?\n.*\n(.*)$`)
+	reUndefDep       = lazyRegexp(`^service "([^"]+)" depends on undefined service "([^"]+)"`)
+	reRefersTo       = lazyRegexp(`^service "([^"]+)" refers to undefined (network|volume|secret|config|build secret|model) (\S+?)(: .*)?$`)
+	reService        = lazyRegexp(`^service "([^"]+)" (.*?)(: invalid compose project)?$`)
+	reServicesKey    = lazyRegexp(`^services\.([^.: ]+)(?:\.(\S+?))?: (.*?)(: invalid compose project)?$`)
+	reInvalidProj    = lazyRegexp(`: invalid compose project$`)
 )
 
 // loadError turns an error from compose-go, the file system or dotenv into an
@@ -144,13 +152,13 @@ func loadError(err error, src []source) *Error {
 	if strings.HasPrefix(msg, "invalid project name") {
 		return &Error{Msg: msg, Err: err}
 	}
-	if m := reEnvFile.FindStringSubmatch(msg); m != nil {
+	if m := reEnvFile().FindStringSubmatch(msg); m != nil {
 		return &Error{File: m[1], Msg: "env file not found", Err: err}
 	}
-	if m := reEnvFileParse.FindStringSubmatch(msg); m != nil {
+	if m := reEnvFileParse().FindStringSubmatch(msg); m != nil {
 		return &Error{File: m[1], Msg: m[2], Err: err}
 	}
-	if m := reComposeFileEnv.FindStringSubmatch(msg); m != nil {
+	if m := reComposeFileEnv().FindStringSubmatch(msg); m != nil {
 		detail := m[3]
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
@@ -158,28 +166,28 @@ func loadError(err error, src []source) *Error {
 		}
 		return &Error{File: m[1], Msg: fmt.Sprintf("%s (%s)", detail, m[2]), Err: err}
 	}
-	if m := reParse.FindStringSubmatch(msg); m != nil {
+	if m := reParse().FindStringSubmatch(msg); m != nil {
 		return &Error{File: displayName(m[1]), Msg: m[2], Err: err}
 	}
-	if m := reValidate.FindStringSubmatch(msg); m != nil {
+	if m := reValidate().FindStringSubmatch(msg); m != nil {
 		service, key := splitPath(m[2])
 		return &Error{File: displayName(m[1]), Service: service, Key: key, Msg: schemaMsg(m[3]), Err: err}
 	}
-	if m := reInterpolate.FindStringSubmatch(msg); m != nil {
+	if m := reInterpolate().FindStringSubmatch(msg); m != nil {
 		service, key := splitPath(m[1])
 		return &Error{File: locate(src, m[1], false), Service: service, Key: key, Msg: m[2], Err: err}
 	}
-	if m := reInterpFmt.FindStringSubmatch(msg); m != nil {
+	if m := reInterpFmt().FindStringSubmatch(msg); m != nil {
 		service, key := splitPath(m[1])
 		return &Error{File: locate(src, m[1], false), Service: service, Key: key,
 			Msg: fmt.Sprintf("invalid interpolation format %q (escape a literal $ as $$)", m[2]), Err: err}
 	}
-	if m := reUndefDep.FindStringSubmatch(msg); m != nil {
+	if m := reUndefDep().FindStringSubmatch(msg); m != nil {
 		path := "services." + m[1] + ".depends_on"
 		return &Error{File: locate(src, path, true), Service: m[1], Key: "depends_on",
 			Msg: m[0], Err: err} // docker compose's wording, which CI logs are grepped for
 	}
-	if m := reRefersTo.FindStringSubmatch(msg); m != nil {
+	if m := reRefersTo().FindStringSubmatch(msg); m != nil {
 		key := map[string]string{
 			"network": "networks", "volume": "volumes", "secret": "secrets",
 			"config": "configs", "build secret": "build.secrets", "model": "models",
@@ -187,10 +195,10 @@ func loadError(err error, src []source) *Error {
 		return &Error{File: locate(src, "services."+m[1]+"."+key, true), Service: m[1], Key: key,
 			Msg: fmt.Sprintf("undefined %s %q", m[2], m[3]), Err: err}
 	}
-	if m := reService.FindStringSubmatch(msg); m != nil {
+	if m := reService().FindStringSubmatch(msg); m != nil {
 		return &Error{File: locate(src, "services."+m[1], true), Service: m[1], Msg: m[2], Err: err}
 	}
-	if m := reServicesKey.FindStringSubmatch(msg); m != nil {
+	if m := reServicesKey().FindStringSubmatch(msg); m != nil {
 		path := "services." + m[1]
 		if m[2] != "" {
 			path += "." + m[2]
@@ -201,7 +209,7 @@ func loadError(err error, src []source) *Error {
 	if errors.As(err, &pe) {
 		return &Error{File: pe.Path, Msg: pe.Err.Error(), Err: err}
 	}
-	return &Error{File: first, Msg: reInvalidProj.ReplaceAllString(msg, ""), Err: err}
+	return &Error{File: first, Msg: reInvalidProj().ReplaceAllString(msg, ""), Err: err}
 }
 
 // schemaMsg rewords the schema validator's terse messages.

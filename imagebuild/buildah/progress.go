@@ -40,7 +40,9 @@ type step struct {
 
 var (
 	// imageIDLine is buildah's "--> 0123456789ab" after each committed step.
-	imageIDLine    = regexp.MustCompile(`^--> [0-9a-f]{12,64}$`)
+	// Compiled on first use, not at init: every cirun command links this
+	// package and few of them build.
+	imageIDLine    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^--> [0-9a-f]{12,64}$`) })
 	cacheHitPfx    = "--> Using cache "
 	cachePulledPfx = "--> Cache pulled from remote "
 	cachePushPfx   = "--> Pushing cache "
@@ -156,7 +158,7 @@ func (p *progress) line(l string) {
 	case strings.HasPrefix(l, cachePushPfx):
 		p.cachePushes++
 		return
-	case imageIDLine.MatchString(l):
+	case imageIDLine().MatchString(l):
 		return
 	case strings.HasPrefix(l, taggedPfx):
 		p.names = append(p.names, strings.TrimPrefix(l, taggedPfx))
