@@ -28,7 +28,12 @@ import (
 // matches, while the tag still points at that image, is skipped. It is
 // conservative: files .dockerignore would exclude still count, and builds
 // with secrets, SSH, extra contexts, no_cache, pull, or a FROM that uses a
-// variable are always run. Explicit `cirun build` and `--build` always build.
+// variable are always run. So are builds with a registry (--registry,
+// CIRUN_REGISTRY, x-cirun registry, cache_from/cache_to): their job includes
+// exporting the layer cache to the registry and pushing the image there,
+// which the local tag being up to date says nothing about (the registry may
+// be new, or emptied by gc); the fully cached rebuild does both. Explicit
+// `cirun build` and `--build` always build.
 
 // maxKeyFiles / maxKeyBytes bound the context a key is computed for.
 const (
@@ -39,7 +44,7 @@ const (
 // buildKey returns the key of a build request, or "" when the request is
 // not eligible.
 func (s *session) buildKey(ctx context.Context, req imagebuild.Request) string {
-	if s.r.opts.BuildKeyDir == "" || req.NoCache || req.Pull || len(req.Secrets) > 0 || len(req.SSH) > 0 ||
+	if s.r.opts.BuildKeyDir == "" || req.Registry != "" || req.NoCache || req.Pull || len(req.Secrets) > 0 || len(req.SSH) > 0 ||
 		len(req.AdditionalContexts) > 0 || len(req.CacheFrom) > 0 || len(req.CacheTo) > 0 || len(req.Platforms) > 1 {
 		return ""
 	}
@@ -218,7 +223,7 @@ func (s *session) recordBuild(ctx context.Context, req imagebuild.Request, ref s
 // skipBuild is the up/run/test path: an implicit rebuild (pull_policy:
 // build) of an unchanged build is skipped.
 func (s *session) skipBuild(ctx context.Context, svc types.ServiceConfig, ref string) bool {
-	req := buildRequest(s.project, svc, ref)
+	req := s.buildRequest(svc, ref)
 	if !s.upToDate(ctx, req, ref) {
 		return false
 	}

@@ -98,3 +98,97 @@ func TestUnchangedImplicitRebuildIsSkipped(t *testing.T) {
 		t.Errorf("--build must always build: builds = %d, err %v", b.builds, err)
 	}
 }
+
+// registryBuilder "builds" like countingBuilder and records the registry
+// each build was asked to export its cache and push to.
+type registryBuilder struct {
+	countingBuilder
+	registries []string
+}
+
+func (b *registryBuilder) Build(ctx context.Context, req imagebuild.Request) (imagebuild.Result, error) {
+	b.registries = append(b.registries, req.Registry)
+	return b.countingBuilder.Build(ctx, req)
+}
+
+// With a registry configured, an unchanged implicit rebuild still runs: the
+// (fully cached) build is what exports the layer cache to the registry and
+// pushes the image there, and the local tag says nothing about the registry.
+func TestUnchangedRebuildWithRegistryStillBuilds(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		opts     string // Options.Registry
+		xcirun   string // x-cirun: {registry: ...}
+		cacheTo  []string
+		registry string // the registry the builds must be given ("" for cache_to only)
+	}{
+		{name: "--registry", opts: "127.0.0.1:5000", registry: "127.0.0.1:5000"},
+		{name: "x-cirun registry", xcirun: "127.0.0.1:5001", registry: "127.0.0.1:5001"},
+		{name: "--registry wins over x-cirun", opts: "127.0.0.1:5000", xcirun: "127.0.0.1:5001", registry: "127.0.0.1:5000"},
+		{name: "cache_to", cacheTo: []string{"127.0.0.1:5000/cache"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctxDir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM localhost/base\nRUN true\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			eng := fake.New()
+			eng.AddImage("localhost/base", engine.Image{ID: "sha256:base1"})
+			b := &registryBuilder{countingBuilder: countingBuilder{eng: eng}}
+			keys := t.TempDir()
+			r := New(eng, Options{Builder: b, BuildKeyDir: keys, Registry: c.opts, Clock: newAutoClock()})
+			svc := types.ServiceConfig{Name: "app"}
+			svc.PullPolicy = types.PullPolicyBuild
+			svc.Build = &types.BuildConfig{Context: ctxDir, Dockerfile: "Dockerfile", CacheTo: c.cacheTo}
+			p := &types.Project{Name: "p", WorkingDir: ctxDir, Services: types.Services{"app": svc}}
+			if c.xcirun != "" {
+				p.Extensions = types.Extensions{"x-cirun": map[string]any{"registry": c.xcirun}}
+			}
+			for i := 0; i < 3; i++ {
+				s := r.newSession(p)
+				if _, err := s.ensureImage(context.Background(), svc, false, false); err != nil {
+					t.Fatal(err)
+				}
+				s.close()
+			}
+			if b.builds != 3 {
+				t.Errorf("builds after two unchanged rebuilds = %d, want 3 (the registry export must not be skipped)", b.builds)
+			}
+			for i, reg := range b.registries {
+				if reg != c.registry {
+					t.Errorf("build %d: Registry = %q, want %q", i+1, reg, c.registry)
+				}
+			}
+			if ents, _ := os.ReadDir(keys); len(ents) != 0 {
+				t.Errorf("a build key was recorded for a registry build: %d files", len(ents))
+			}
+		})
+	}
+}
+
+// The same service without a registry is skipped (the control for the test
+// above: the fixture is eligible otherwise).
+func TestUnchangedRebuildWithoutRegistryIsSkipped(t *testing.T) {
+	ctxDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM localhost/base\nRUN true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eng := fake.New()
+	eng.AddImage("localhost/base", engine.Image{ID: "sha256:base1"})
+	b := &registryBuilder{countingBuilder: countingBuilder{eng: eng}}
+	r := New(eng, Options{Builder: b, BuildKeyDir: t.TempDir(), Clock: newAutoClock()})
+	svc := types.ServiceConfig{Name: "app"}
+	svc.PullPolicy = types.PullPolicyBuild
+	svc.Build = &types.BuildConfig{Context: ctxDir, Dockerfile: "Dockerfile"}
+	p := &types.Project{Name: "p", WorkingDir: ctxDir, Services: types.Services{"app": svc}}
+	for i := 0; i < 3; i++ {
+		s := r.newSession(p)
+		if _, err := s.ensureImage(context.Background(), svc, false, false); err != nil {
+			t.Fatal(err)
+		}
+		s.close()
+	}
+	if b.builds != 1 {
+		t.Errorf("builds = %d, want 1", b.builds)
+	}
+}

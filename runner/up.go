@@ -713,11 +713,7 @@ func (s *session) buildNow(ctx context.Context, svc types.ServiceConfig, ref str
 	if r.opts.Builder == nil {
 		return fmt.Errorf("service %s has a build section but no image builder is available", svc.Name)
 	}
-	req := buildRequest(s.project, svc, ref)
-	if r.opts.Registry != "" {
-		req.Registry = r.opts.Registry
-	}
-	req.InsecureRegistry = r.opts.InsecureRegistry
+	req := s.buildRequest(svc, ref)
 	req.Progress = r.opts.Stderr
 	req.ProgressMode = r.opts.BuildProgress
 	// additional_contexts "service:NAME": that service's image, built first
@@ -776,6 +772,18 @@ func contextCycle(p *types.Project, service string, seen []string) error {
 		}
 	}
 	return nil
+}
+
+// buildRequest is the request buildNow runs for svc: buildRequest's
+// translation plus the runner's registry options (--registry wins over the
+// compose file's x-cirun registry).
+func (s *session) buildRequest(svc types.ServiceConfig, ref string) imagebuild.Request {
+	req := buildRequest(s.project, svc, ref)
+	if s.r.opts.Registry != "" {
+		req.Registry = s.r.opts.Registry
+	}
+	req.InsecureRegistry = s.r.opts.InsecureRegistry
+	return req
 }
 
 // buildRequest translates a service's build section. A registry named by
