@@ -188,7 +188,7 @@ func (b *Builder) Build(ctx context.Context, req imagebuild.Request) (imagebuild
 	// The ID comes back from BuildDockerfiles anyway.
 	opts.IIDFile = os.DevNull
 	b.logf("%s: preparing the build took %s", req.Service, time.Since(start))
-	id, _, err := imagebuildah.BuildDockerfiles(ctx, b.store, opts, df.path)
+	id, _, err := imagebuildah.BuildDockerfiles(ctx, guardedStore{b.store}, opts, df.path)
 	out.flush()
 	errOut.flush()
 	if err != nil {
