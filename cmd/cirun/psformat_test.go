@@ -37,7 +37,7 @@ func TestDisplayPorts(t *testing.T) {
 func psFixture(now time.Time) []engine.Container {
 	return []engine.Container{
 		{ID: "0123456789abcdef", Name: "p-web-1", Image: "alpine", State: engine.StateRunning, Command: []string{"sleep", "infinity"},
-			Labels: map[string]string{engine.LabelProject: "p", engine.LabelService: "web", "x": "y"},
+			Labels:  map[string]string{engine.LabelProject: "p", engine.LabelService: "web", "x": "y"},
 			Created: now.Add(-time.Minute), StartedAt: now.Add(-2 * time.Second),
 			Ports: []engine.PortMapping{{ContainerPort: 80, Protocol: "tcp"}, {HostIP: "127.0.0.1", HostPort: 8001, ContainerPort: 8000, Protocol: "tcp"}}},
 		{ID: "fedcba9876543210", Name: "p-db-1", Image: "alpine", State: engine.StateStopped, ExitCode: 137,
