@@ -132,36 +132,11 @@ func writePs(w io.Writer, cs []engine.Container, format string, trunc bool, now 
 		}
 		return nil
 	}
-	table := false
-	if rest, ok := strings.CutPrefix(format, "table"); ok {
-		table, format = true, strings.TrimLeft(rest, " ")
+	rows := make([]any, len(cs))
+	for i, c := range cs {
+		rows[i] = psRow{c: c, trunc: trunc, now: now}
 	}
-	// Like docker, `\t` written in a flag means a tab.
-	format = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(format)
-	tmpl, err := template.New("ps").Funcs(templateFuncs).Parse(format)
-	if err != nil {
-		return fmt.Errorf("template parsing error: %w", err)
-	}
-	out := w
-	var tw *tabwriter.Writer
-	if table {
-		tw = tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
-		out = tw
-		if err := tmpl.Execute(out, psHeader{}); err != nil {
-			return fmt.Errorf("template: %w", err)
-		}
-		fmt.Fprintln(out)
-	}
-	for _, c := range cs {
-		if err := tmpl.Execute(out, psRow{c: c, trunc: trunc, now: now}); err != nil {
-			return fmt.Errorf("template: %w", err)
-		}
-		fmt.Fprintln(out)
-	}
-	if tw != nil {
-		return tw.Flush()
-	}
-	return nil
+	return writeTemplate[any](w, format, psHeader{}, rows)
 }
 
 // psState is the container's state as docker names it (podman's "stopped"
@@ -328,4 +303,37 @@ func publishers(ps []engine.PortMapping) []publisher {
 		return out[i].URL < out[j].URL
 	})
 	return out
+}
+
+// writeTemplate renders rows with a Go template, docker's way: "table
+// TEMPLATE" writes header (rendered with the same template) first and
+// aligns the columns.
+func writeTemplate[T any](w io.Writer, format string, header T, rows []T) error {
+	table := false
+	if rest, ok := strings.CutPrefix(format, "table"); ok {
+		table, format = true, strings.TrimLeft(rest, " ")
+	}
+	// Like docker, `\t` written in a flag means a tab.
+	format = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(format)
+	tmpl, err := template.New("format").Funcs(templateFuncs).Parse(format)
+	if err != nil {
+		return fmt.Errorf("template parsing error: %w", err)
+	}
+	out := w
+	var tw *tabwriter.Writer
+	if table {
+		tw = tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
+		out = tw
+		rows = append([]T{header}, rows...)
+	}
+	for _, r := range rows {
+		if err := tmpl.Execute(out, r); err != nil {
+			return fmt.Errorf("template: %w", err)
+		}
+		fmt.Fprintln(out)
+	}
+	if tw != nil {
+		return tw.Flush()
+	}
+	return nil
 }

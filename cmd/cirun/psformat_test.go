@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cirun-dev/cirun/engine"
+	"github.com/cirun-dev/cirun/runner"
 )
 
 func TestDisplayPorts(t *testing.T) {
@@ -112,5 +113,17 @@ func TestPsStatusFilter(t *testing.T) {
 		if _, err := psStatusFilter(st, bad[1]); err == nil {
 			t.Errorf("status %q filter %q: want an error", bad[0], bad[1])
 		}
+	}
+}
+
+func TestWriteTemplateLs(t *testing.T) {
+	stacks := []runner.Stack{{Name: "a", Status: "running(2)", ConfigFiles: "/x/compose.yaml"}}
+	var out bytes.Buffer
+	if err := writeTemplate(&out, "{{.Name}} {{.Status}}", lsHeader, stacks); err != nil || out.String() != "a running(2)\n" {
+		t.Errorf("ls template: %q, %v", out.String(), err)
+	}
+	out.Reset()
+	if err := writeTemplate(&out, `table {{.Name}}\t{{.Status}}`, lsHeader, stacks); err != nil || out.String() != "NAME      STATUS\na         running(2)\n" {
+		t.Errorf("ls table template: %q, %v", out.String(), err)
 	}
 }
