@@ -587,3 +587,58 @@ func TestLifecycleHooks(t *testing.T) {
 		t.Errorf("down -p without a compose file exited %d", res.code)
 	}
 }
+
+// TestCmdPsFormats checks ps, pause and down the way docker compose's e2e
+// tests read them (TestPs, TestPauseServiceAlreadyPaused,
+// TestStartStopWithDependencies' ps --status).
+func TestCmdPsFormats(t *testing.T) {
+	p := project(t)
+	run := in(t, fixture("ps"), p)
+	run(0, "up", "-d")
+
+	table := run(0, "ps").stdout
+	lines := strings.Split(strings.TrimSuffix(table, "\n"), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "NAME") {
+		t.Fatalf("ps: want a header and 2 rows:\n%s", table)
+	}
+	for _, l := range lines[1:] {
+		switch {
+		case strings.HasPrefix(l, p+"-web-1"):
+			mustContain(t, "web row", l, "80/tcp, 443/tcp")
+			mustContain(t, "web row", l, `"sleep 300"`)
+		case strings.HasPrefix(l, p+"-pub-1"):
+			if !regexp.MustCompile(`127\.0\.0\.1:\d+->8000/tcp`).MatchString(l) {
+				t.Errorf("pub row lacks its published port: %q", l)
+			}
+		}
+	}
+	var row struct {
+		Name       string
+		Publishers []struct {
+			URL           string
+			TargetPort    int
+			PublishedPort int
+		}
+	}
+	if err := json.Unmarshal([]byte(run(0, "ps", "--format", "json", "pub").stdout), &row); err != nil {
+		t.Fatal(err)
+	}
+	if row.Name != p+"-pub-1" || len(row.Publishers) != 1 || row.Publishers[0].URL != "127.0.0.1" || row.Publishers[0].PublishedPort == 0 {
+		t.Errorf("ps --format json pub: %+v", row)
+	}
+	res := run(1, "ps", "unknown")
+	mustContain(t, "stderr", res.stderr, "no such service: unknown")
+
+	run(0, "pause", "web")
+	res = run(1, "pause", "web")
+	mustContain(t, "stderr", res.stderr, "already paused")
+	if got := run(0, "ps", "--status", "paused", "--format", "{{.Service}} {{.State}}").stdout; got != "web paused\n" {
+		t.Errorf("ps --status paused: %q", got)
+	}
+	run(0, "unpause", "web")
+	run(0, "stop", "-t0", "pub")
+	if got := run(0, "ps", "--filter", "status=exited", "--services").stdout; got != "pub\n" {
+		t.Errorf("ps --filter status=exited --services: %q", got)
+	}
+	run(0, "down", "-t0")
+}

@@ -101,7 +101,7 @@ type NetworkAttachment struct {
 // PortMapping publishes a container port on the host.
 type PortMapping struct {
 	HostIP        string
-	HostPort      uint16 // 0 = engine picks
+	HostPort      uint16 // 0 = engine picks; in a Container: exposed, not published
 	ContainerPort uint16
 	Protocol      string // "tcp" (default), "udp", "sctp"
 }

@@ -281,7 +281,12 @@ func archive(w io.Writer, src, root string, keepOwner bool) error {
 // replaced by root (dropped when root is ""). Entries may not escape dir.
 func extract(r io.Reader, dir, root string, keepOwner bool) error {
 	tr := tar.NewReader(r)
-	base := filepath.Clean(dir)
+	// Absolute, so that the containment check below also holds for a
+	// relative destination such as "." (cp SVC:/f ./f).
+	base, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {

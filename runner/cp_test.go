@@ -100,6 +100,20 @@ func TestCopyFollowsDockerCpRules(t *testing.T) {
 	if got := readFile(t, filepath.Join(out, "f.txt")); got != "file\n" {
 		t.Errorf("cp worker:/tmp/f.txt DIR: %q", got)
 	}
+	// Relative destinations, as docker compose's TestCopy uses them.
+	t.Chdir(out)
+	if err := cp("worker:/tmp/f.txt", "./rel.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(out, "rel.txt")); got != "file\n" {
+		t.Errorf("cp worker:/tmp/f.txt ./rel.txt: %q", got)
+	}
+	if err := cp("worker:/data", "reldir"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(out, "reldir", "sub", "b.txt")); got != "b\n" {
+		t.Errorf("cp worker:/data reldir: sub/b.txt = %q", got)
+	}
 	if err := cp("worker:/data/.", filepath.Join(out, "copy")); err != nil {
 		t.Fatal(err)
 	}

@@ -582,13 +582,17 @@ func (r *Runner) setPaused(ctx context.Context, sc Scope, pause bool) error {
 	}
 	var cs []engine.Container
 	for _, n := range l.targets(sc, false) {
-		for _, c := range l.of(n, containerSel{running: true}) {
-			if (c.State == engine.StatePaused) != pause {
-				cs = append(cs, c)
-			}
-		}
+		cs = append(cs, l.of(n, containerSel{running: true})...)
 	}
 	return each(cs, func(c engine.Container) error {
+		// As docker: pausing a paused container, or unpausing one that is
+		// not, is an error (the engine would say it less clearly).
+		if paused := c.State == engine.StatePaused; paused == pause {
+			if paused {
+				return fmt.Errorf("pausing %s: container %s is already paused", c.Name, c.Name)
+			}
+			return fmt.Errorf("unpausing %s: container %s is not paused", c.Name, c.Name)
+		}
 		if pause {
 			if err := r.eng.PauseContainer(ctx, c.ID); err != nil {
 				return fmt.Errorf("pausing %s: %w", c.Name, err)

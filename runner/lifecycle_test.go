@@ -242,8 +242,19 @@ func TestKillPauseUnpause(t *testing.T) {
 	if got := c.states(t); !contains(got, "p-worker-1=paused") {
 		t.Errorf("after pause: %q", got)
 	}
+	// docker compose (TestPauseServiceAlreadyPaused): a second pause fails.
+	if err := c.r.Pause(c.ctx, sc); err == nil || !strings.Contains(err.Error(), "already paused") {
+		t.Errorf("pause of a paused container = %v, want an \"already paused\" error", err)
+	}
 	if err := c.r.Unpause(c.ctx, sc); err != nil {
 		t.Fatal(err)
+	}
+	if err := c.r.Unpause(c.ctx, sc); err == nil || !strings.Contains(err.Error(), "is not paused") {
+		t.Errorf("unpause of a running container = %v, want an \"is not paused\" error", err)
+	}
+	// Nothing running: nothing to pause, no error (TestPauseServiceNotRunning).
+	if err := c.r.Pause(c.ctx, Scope{Project: "p", Services: []string{"nothing"}}); err != nil {
+		t.Errorf("pause with no container = %v, want nil", err)
 	}
 	if err := c.r.Kill(c.ctx, sc, KillOptions{Signal: "SIGTERM"}); err != nil {
 		t.Fatal(err)

@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/format"
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/cirun-dev/cirun/engine"
@@ -27,6 +29,9 @@ type RunOptions struct {
 	NoDeps     bool
 	Build      bool
 	NoBuild    bool
+	// NoRecreate keeps the dependencies' existing containers even when
+	// their configuration changed (--no-recreate).
+	NoRecreate bool
 	// ServicePorts publishes the service's ports (--service-ports).
 	ServicePorts bool
 	// Publish are `--publish` ports ("[IP:][HOST:]CONTAINER[/PROTO]"); when
@@ -37,6 +42,10 @@ type RunOptions struct {
 	// the engine removes the container when it exits.
 	Detach bool
 	Labels map[string]string
+	// Volumes are `--volume` mounts ("SRC:DST[:MODE]", docker's short
+	// syntax) added to the service's; a relative bind source is taken
+	// from the current directory.
+	Volumes []string
 }
 
 // Run runs a one-off container of a service, after bringing up its
@@ -61,7 +70,7 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o RunOptions) (int, 
 		img, err = s.ensureImage(ctx, svc, o.Build, o.NoBuild)
 		imgc <- err
 	}()
-	if err := s.upDependencies(ctx, svc, o.NoDeps, o.Build, o.NoBuild); err != nil {
+	if err := s.upDependencies(ctx, svc, o); err != nil {
 		<-imgc
 		if ctx.Err() != nil {
 			s.rollback(nil)
@@ -86,6 +95,11 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o RunOptions) (int, 
 	}
 	run := svc
 	run.ContainerName = ""
+	vols, err := runVolumes(o.Volumes)
+	if err != nil {
+		return 1, err
+	}
+	run.Volumes = append(append([]types.ServiceVolumeConfig(nil), svc.Volumes...), vols...)
 	c, err := s.createContainer(ctx, run, img, 1, name, true, func(spec *engine.ContainerSpec) {
 		if len(o.Command) > 0 {
 			spec.Command = o.Command
@@ -180,8 +194,8 @@ func withoutKeys(names, env []string) []string {
 
 // upDependencies brings up the services svc depends on and waits for their
 // conditions, as `run` and `test` need.
-func (s *session) upDependencies(ctx context.Context, svc types.ServiceConfig, noDeps, build, noBuild bool) error {
-	if noDeps || len(svc.DependsOn) == 0 {
+func (s *session) upDependencies(ctx context.Context, svc types.ServiceConfig, o RunOptions) error {
+	if o.NoDeps || len(svc.DependsOn) == 0 {
 		return nil
 	}
 	var deps []string
@@ -190,7 +204,7 @@ func (s *session) upDependencies(ctx context.Context, svc types.ServiceConfig, n
 			deps = append(deps, d)
 		}
 	}
-	runs, err := s.up(ctx, deps, UpOptions{Detach: true, Build: build, NoBuild: noBuild})
+	runs, err := s.up(ctx, deps, UpOptions{Detach: true, Build: o.Build, NoBuild: o.NoBuild, NoRecreate: o.NoRecreate})
 	if err != nil {
 		return err
 	}
@@ -220,4 +234,25 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// runVolumes parses `run --volume` values.
+func runVolumes(specs []string) ([]types.ServiceVolumeConfig, error) {
+	var out []types.ServiceVolumeConfig
+	for _, v := range specs {
+		vol, err := format.ParseVolume(v)
+		if err != nil {
+			return nil, fmt.Errorf("invalid --volume %q: %w", v, err)
+		}
+		if vol.Type == types.VolumeTypeBind {
+			if !filepath.IsAbs(vol.Source) {
+				if vol.Source, err = filepath.Abs(vol.Source); err != nil {
+					return nil, err
+				}
+			}
+			vol.Bind = &types.ServiceVolumeBind{CreateHostPath: true}
+		}
+		out = append(out, vol)
+	}
+	return out, nil
 }

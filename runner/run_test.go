@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -124,5 +127,71 @@ func TestRunUnsetEnv(t *testing.T) {
 	}
 	if s := eng.spec("b"); len(s.UnsetEnv) != 0 || !slices.Contains(s.Env, "EMPTY=hello") {
 		t.Errorf("with -e EMPTY=hello: unset %q env %q", s.UnsetEnv, s.Env)
+	}
+}
+
+// run --volume adds binds to the service's mounts (a relative source from
+// the current directory); a malformed one names the flag.
+func TestRunVolumes(t *testing.T) {
+	ctx := context.Background()
+	r, eng, _ := specRunner(t)
+	o := RunOptions{Service: "back", Name: "v", Detach: true, Volumes: []string{"/srv/data:/foo:ro", "./rel:/bar"}}
+	if _, err := r.Run(ctx, runProject(), o); err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	var got []string
+	for _, m := range eng.spec("v").Mounts {
+		got = append(got, fmt.Sprintf("%s %s:%s ro=%v", m.Type, m.Source, m.Target, m.ReadOnly))
+	}
+	want := []string{"bind /srv/data:/foo ro=true", "bind " + filepath.Join(wd, "rel") + ":/bar ro=false"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("mounts %q, want %q", got, want)
+	}
+	if _, err := r.Run(ctx, runProject(), RunOptions{Service: "back", Volumes: []string{"/a:"}}); err == nil || !strings.Contains(err.Error(), "--volume") {
+		t.Errorf("bad --volume: %v", err)
+	}
+}
+
+// run --no-recreate keeps a dependency whose configuration changed; a plain
+// run recreates it (docker compose's diverged policy).
+func TestRunNoRecreate(t *testing.T) {
+	ctx := context.Background()
+	r, eng, _ := specRunner(t)
+	project := func(tag string) *types.Project {
+		p := runProject()
+		dep := types.ServiceConfig{Name: "dep"}
+		dep.Environment = types.NewMappingWithEquals([]string{"TAG=" + tag})
+		dep.Image = "img"
+		dep.Command = types.ShellCommand{"sleep", "300"}
+		dep.Networks = map[string]*types.ServiceNetworkConfig{"default": nil}
+		p.Services["dep"] = dep
+		back := p.Services["back"]
+		back.DependsOn = types.DependsOnConfig{"dep": {Condition: types.ServiceConditionStarted, Required: true}}
+		p.Services["back"] = back
+		return p
+	}
+	depID := func() string {
+		c, err := eng.InspectContainer(ctx, "p-dep-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.ID
+	}
+	run := func(tag string, noRecreate bool) {
+		t.Helper()
+		if _, err := r.Run(ctx, project(tag), RunOptions{Service: "back", Detach: true, NoRecreate: noRecreate}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("initial", false)
+	first := depID()
+	run("changed", true)
+	if depID() != first {
+		t.Errorf("run --no-recreate recreated the changed dependency")
+	}
+	run("changed", false)
+	if depID() == first {
+		t.Errorf("run without --no-recreate kept the changed dependency")
 	}
 }

@@ -52,7 +52,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if strings.HasPrefix(filepath.Base(args[0]), "docker-compose") {
 		app.Name = "docker-compose"
 	}
-	args = v1Args(args)
+	args = posixShorts(app, v1Args(args))
 
 	ctx, stop := signalContext(stderr)
 	defer stop()

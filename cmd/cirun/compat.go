@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/urfave/cli/v2"
 )
 
 // globalValueFlags are the global flags that take a value as the next
@@ -52,4 +54,107 @@ func compatArgs(args []string, debug bool, notes io.Writer) []string {
 		return append(out, args[i:]...)
 	}
 	return out
+}
+
+// takesValue reports whether a flag is given a value (`-t 0`), as opposed
+// to a boolean switch.
+func takesValue(f cli.Flag) bool {
+	if tv, ok := f.(interface{ TakesValue() bool }); ok {
+		return tv.TakesValue()
+	}
+	return false
+}
+
+// shortFlags maps the one-letter names of flags to whether they take a
+// value.
+func shortFlags(flags []cli.Flag) map[byte]bool {
+	m := map[byte]bool{}
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if len(n) == 1 {
+				m[n[0]] = takesValue(f)
+			}
+		}
+	}
+	return m
+}
+
+// longValueFlags are the long names of flags that take a value.
+func longValueFlags(flags []cli.Flag) map[string]bool {
+	m := map[string]bool{}
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if len(n) > 1 && takesValue(f) {
+				m[n] = true
+			}
+		}
+	}
+	return m
+}
+
+// posixShorts rewrites short flags the way docker's (pflag's) parser reads
+// them and urfave's does not: a value attached to its flag (`-t0`,
+// `-eKEY=V`) and switches grouped together (`rm -fsv`). It rewrites the
+// global flags and the command's own, up to the command's first argument
+// (after it come the arguments of `run`/`exec`'s command).
+func posixShorts(app *cli.App, args []string) []string {
+	if len(args) == 0 {
+		return args
+	}
+	out := []string{args[0]}
+	flags := app.Flags
+	inCommand := false
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return append(out, args[i:]...)
+		case strings.HasPrefix(a, "--"):
+			out = append(out, a)
+			if !strings.Contains(a, "=") && longValueFlags(flags)[a[2:]] && i+1 < len(args) {
+				i++
+				out = append(out, args[i])
+			}
+			continue
+		case len(a) > 1 && a[0] == '-':
+			split, needsNext := splitShorts(a, shortFlags(flags))
+			out = append(out, split...)
+			if needsNext && i+1 < len(args) {
+				i++
+				out = append(out, args[i])
+			}
+			continue
+		}
+		// A positional argument: the command's name, then its arguments.
+		if inCommand {
+			return append(out, args[i:]...)
+		}
+		cmd := app.Command(a)
+		if cmd == nil {
+			return append(out, args[i:]...)
+		}
+		out = append(out, a)
+		flags, inCommand = cmd.Flags, true
+	}
+	return out
+}
+
+// splitShorts splits one "-abc" argument given the short flags (letter ->
+// takes a value). needsNext is true when the last flag's value is the next
+// argument. An argument with an unknown letter is returned as it is.
+func splitShorts(a string, shorts map[byte]bool) (split []string, needsNext bool) {
+	for j := 1; j < len(a); j++ {
+		value, known := shorts[a[j]]
+		if !known {
+			return []string{a}, false
+		}
+		split = append(split, "-"+string(a[j]))
+		if value {
+			if rest := a[j+1:]; rest != "" {
+				return append(split, strings.TrimPrefix(rest, "=")), false
+			}
+			return split, true
+		}
+	}
+	return split, false
 }

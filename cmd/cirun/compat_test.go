@@ -109,3 +109,25 @@ func TestMultiFlagAliases(t *testing.T) {
 		}
 	}
 }
+
+func TestPosixShorts(t *testing.T) {
+	e := &env{}
+	app := e.app()
+	for _, tc := range []struct{ in, want string }{
+		{"cirun -p x down -t0 --rmi=all", "cirun -p x down -t 0 --rmi=all"},
+		{"cirun -px -fa.yml ps", "cirun -p x -f a.yml ps"},
+		{"cirun -p x rm -fsv", "cirun -p x rm -f -s -v"},
+		{"cirun run --rm -eA=1 -T back sh -c -t0", "cirun run --rm -e A=1 -T back sh -c -t0"},
+		{"cirun exec -T svc ls -la", "cirun exec -T svc ls -la"},
+		{"cirun stop -t 3 db", "cirun stop -t 3 db"},
+		{"cirun --project-directory -t0 ps", "cirun --project-directory -t0 ps"},
+		{"cirun up -d --wait", "cirun up -d --wait"},
+		{"cirun logs -ft", "cirun logs -f -t"},
+		{"cirun ps -- -t0", "cirun ps -- -t0"},
+	} {
+		got := posixShorts(app, strings.Fields(tc.in))
+		if want := strings.Fields(tc.want); !reflect.DeepEqual(got, want) {
+			t.Errorf("posixShorts(%q) = %q, want %q", tc.in, got, want)
+		}
+	}
+}

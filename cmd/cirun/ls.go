@@ -61,9 +61,12 @@ func (e *env) lsCommand() *cli.Command {
 				}
 				return tw.Flush()
 			default:
-				return cli.Exit(fmt.Sprintf("ls: unknown format %q (table or json)", c.String("format")), 1)
+				return writeTemplate(e.stdout, c.String("format"), lsHeader, stacks)
 			}
 			return nil
 		},
 	}
 }
+
+// lsHeader is the header row of `ls --format "table TEMPLATE"`.
+var lsHeader = runner.Stack{Name: "NAME", Status: "STATUS", ConfigFiles: "CONFIG FILES"}

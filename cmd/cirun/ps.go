@@ -1,10 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -22,10 +21,18 @@ func (e *env) psCommand() *cli.Command {
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all containers, stopped ones too"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only display IDs"},
 			&cli.BoolFlag{Name: "services", Usage: "display services"},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json, or a Go template (\"table TEMPLATE\" adds a header)"},
+			&cli.GenericFlag{Name: "status", Value: &multi{}, Usage: "filter services by status: " + strings.Join(psStatuses, ", ")},
+			&cli.StringFlag{Name: "filter", Usage: "filter services by a property (status=STATUS)"},
+			&cli.BoolFlag{Name: "no-trunc", Usage: "don't truncate output"},
+			&cli.BoolFlag{Name: "orphans", Value: true, Usage: "include orphaned services"},
 		},
 		Action: func(c *cli.Context) error {
-			name, err := e.projectName(c)
+			statuses, err := psStatusFilter(multiOf(c, "status"), c.String("filter"))
+			if err != nil {
+				return err
+			}
+			sc, err := e.scope(c, c.Args().Slice())
 			if err != nil {
 				return err
 			}
@@ -33,9 +40,18 @@ func (e *env) psCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			cs, err := r.Ps(c.Context, name, runner.PsOptions{Services: c.Args().Slice(), All: c.Bool("all")})
+			cs, err := r.Ps(c.Context, sc.Project, runner.PsOptions{Services: sc.Services, All: c.Bool("all") || len(statuses) > 0})
 			if err != nil {
 				return err
+			}
+			if len(statuses) > 0 {
+				kept := cs[:0]
+				for _, ct := range cs {
+					if slices.Contains(statuses, psState(ct)) {
+						kept = append(kept, ct)
+					}
+				}
+				cs = kept
 			}
 			switch {
 			case c.Bool("quiet"):
@@ -50,45 +66,49 @@ func (e *env) psCommand() *cli.Command {
 						fmt.Fprintln(e.stdout, s)
 					}
 				}
-			case c.String("format") == "json":
-				enc := json.NewEncoder(e.stdout)
-				for _, ct := range cs {
-					if err := enc.Encode(psJSON(ct)); err != nil {
-						return err
-					}
-				}
 			default:
-				tw := tabwriter.NewWriter(e.stdout, 0, 4, 3, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tIMAGE\tCOMMAND\tSERVICE\tCREATED\tSTATUS\tPORTS")
-				for _, ct := range cs {
-					fmt.Fprintf(tw, "%s\t%s\t%q\t%s\t%s\t%s\t%s\n", ct.Name, ct.Image, truncate(strings.Join(ct.Command, " "), 20),
-						ct.Labels[engine.LabelService], ago(ct.Created), status(ct), ports(ct.Ports))
-				}
-				return tw.Flush()
+				return writePs(e.stdout, cs, c.String("format"), !c.Bool("no-trunc"), time.Now())
 			}
 			return nil
 		},
 	}
 }
 
-// psJSON is one line of `ps --format json`, with docker compose's keys.
-func psJSON(c engine.Container) map[string]any {
-	return map[string]any{
-		"ID": c.ID, "Name": c.Name, "Names": c.Name, "Image": c.Image, "Command": strings.Join(c.Command, " "),
-		"Project": c.Labels[engine.LabelProject], "Service": c.Labels[engine.LabelService],
-		"Created": c.Created.Unix(), "CreatedAt": c.Created.Format("2006-01-02 15:04:05 -0700 MST"),
-		"State": c.State, "Status": status(c), "Health": c.Health, "ExitCode": c.ExitCode,
-		"Labels": labelString(c.Labels), "Networks": strings.Join(c.Networks, ","), "Ports": ports(c.Ports),
-		"Publishers": publishers(c.Ports), "RunningFor": ago(c.Created),
+// psStatuses are the values `ps --status` accepts, as docker compose.
+var psStatuses = []string{"paused", "restarting", "removing", "running", "dead", "created", "exited"}
+
+// psStatusFilter merges --status values and a --filter status=X.
+func psStatusFilter(status []string, filter string) ([]string, error) {
+	if filter != "" {
+		k, v, ok := strings.Cut(filter, "=")
+		if !ok {
+			return nil, cli.Exit("arguments to --filter should be in form KEY=VAL", 1)
+		}
+		if k != "status" {
+			return nil, cli.Exit(fmt.Sprintf("unknown filter %s", k), 1)
+		}
+		status = append(status, v)
 	}
+	for _, s := range status {
+		if !slices.Contains(psStatuses, s) {
+			return nil, cli.Exit(fmt.Sprintf("invalid status %q: must be one of %s", s, strings.Join(psStatuses, ", ")), 1)
+		}
+	}
+	return status, nil
 }
 
-func publishers(ps []engine.PortMapping) []map[string]any {
-	out := []map[string]any{}
-	for _, p := range ps {
-		out = append(out, map[string]any{"URL": p.HostIP, "TargetPort": p.ContainerPort, "PublishedPort": p.HostPort, "Protocol": p.Protocol})
+// psJSON is one line of `ps --format json`, with docker compose's keys.
+func psJSON(c engine.Container, now time.Time) map[string]any {
+	r := psRow{c: c, now: now}
+	return map[string]any{
+		"ID": c.ID, "Name": c.Name, "Names": c.Name, "Image": c.Image, "Command": strings.Join(c.Command, " "),
+		"Project": r.Project(), "Service": r.Service(),
+		"Created": c.Created.Unix(), "CreatedAt": r.CreatedAt(),
+		"State": r.State(), "Status": r.Status(), "Health": c.Health, "ExitCode": c.ExitCode,
+		"Labels": r.Labels(), "Networks": r.Networks(), "Ports": r.Ports(),
+		"Publishers": r.Publishers(), "RunningFor": r.RunningFor(),
+		"LocalVolumes": r.LocalVolumes(), "Mounts": r.Mounts(), "Size": r.Size(),
 	}
-	return out
 }
 
 func labelString(l map[string]string) string {
@@ -99,58 +119,14 @@ func labelString(l map[string]string) string {
 	return strings.Join(parts, ",")
 }
 
-func status(c engine.Container) string {
-	switch {
-	case c.Running():
-		s := "Up " + since(c.StartedAt)
-		if c.State == engine.StatePaused {
-			s += " (Paused)"
-		}
-		if c.Health != "" {
-			s += " (" + c.Health + ")"
-		}
-		return s
-	case c.Exited():
-		return fmt.Sprintf("Exited (%d) %s ago", c.ExitCode, since(c.FinishedAt))
-	default:
-		return strings.ToUpper(c.State[:1]) + c.State[1:]
-	}
-}
+// ago is docker's "N seconds ago".
+func ago(t time.Time) string { return humanDuration(time.Since(t)) + " ago" }
 
-func since(t time.Time) string {
-	if t.IsZero() {
-		return "less than a second"
-	}
-	d := time.Since(t).Round(time.Second)
-	switch {
-	case d < time.Second:
-		return "less than a second"
-	case d < time.Minute:
-		return fmt.Sprintf("%d seconds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%d minutes", int(d.Minutes()))
-	default:
-		return fmt.Sprintf("%d hours", int(d.Hours()))
-	}
-}
-
-func ago(t time.Time) string { return since(t) + " ago" }
-
-func ports(ps []engine.PortMapping) string {
-	parts := make([]string, 0, len(ps))
-	for _, p := range ps {
-		ip := p.HostIP
-		if ip == "" {
-			ip = "0.0.0.0"
-		}
-		parts = append(parts, fmt.Sprintf("%s:%d->%d/%s", ip, p.HostPort, p.ContainerPort, p.Protocol))
-	}
-	return strings.Join(parts, ", ")
-}
-
+// truncate shortens s to n runes, the last one an ellipsis, as docker does.
 func truncate(s string, n int) string {
-	if len(s) <= n {
+	r := []rune(s)
+	if len(r) <= n {
 		return s
 	}
-	return s[:n-1] + "…"
+	return string(r[:n-1]) + "…"
 }

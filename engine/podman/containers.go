@@ -275,6 +275,9 @@ func (e *Engine) InspectContainer(ctx context.Context, id string) (engine.Contai
 	return fromInspect(d), nil
 }
 
+// podmanInit is where Podman mounts its init for `init: true` containers.
+const podmanInit = "/run/podman-init"
+
 func fromInspect(d *define.InspectContainerData) engine.Container {
 	c := engine.Container{
 		ID:      d.ID,
@@ -285,6 +288,11 @@ func fromInspect(d *define.InspectContainerData) engine.Container {
 	}
 	if d.Path != "" {
 		c.Command = append([]string{d.Path}, d.Args...)
+		// With `init: true` Podman runs the command under its init; docker
+		// reports the command without its own init, so do the same.
+		if d.Path == podmanInit && len(d.Args) > 0 && d.Args[0] == "--" {
+			c.Command = append([]string(nil), d.Args[1:]...)
+		}
 	}
 	if d.Config != nil {
 		c.Labels = d.Config.Labels
@@ -315,6 +323,9 @@ func fromInspect(d *define.InspectContainerData) engine.Container {
 			cport, err := strconv.ParseUint(portStr, 10, 16)
 			if err != nil {
 				continue
+			}
+			if len(binds) == 0 { // exposed, not published
+				c.Ports = append(c.Ports, engine.PortMapping{ContainerPort: uint16(cport), Protocol: proto})
 			}
 			for _, b := range binds {
 				hport, _ := strconv.ParseUint(b.HostPort, 10, 16)

@@ -166,6 +166,15 @@ func TestSpecFieldsReal(t *testing.T) {
 	if !tcp {
 		t.Errorf("ports %+v: want 8080/tcp published on an engine-picked host port", c.Ports)
 	}
+	var exposed bool
+	for _, p := range c.Ports {
+		if p.ContainerPort == 9090 && p.Protocol == "tcp" && p.HostPort == 0 {
+			exposed = true
+		}
+	}
+	if !exposed {
+		t.Errorf("ports %+v: want the exposed 9090/tcp with host port 0 (docker ps shows it)", c.Ports)
+	}
 	if len(c.Networks) != 1 || c.Networks[0] != name {
 		t.Errorf("networks %v, want [%s]", c.Networks, name)
 	}
