@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -25,6 +26,11 @@ type DownOptions struct {
 	// Compose, when the compose file could be loaded, gives the services'
 	// pre_stop hooks, run in their running containers before removal.
 	Compose *types.Project
+	// RemoveImages is --rmi: "local" removes the images of services that
+	// have a build section and no image name (the ones compose names
+	// PROJECT-SERVICE), "all" the images of every service; "" none. Without
+	// Compose, "all" removes the images the project's containers ran.
+	RemoveImages string
 }
 
 // Down stops and removes every container of the project (found by label,
@@ -101,8 +107,50 @@ func (r *Runner) Down(ctx context.Context, project string, o DownOptions) error 
 			r.event("Volume", v.Name, "Removed", "")
 		}
 	}
+	errs = append(errs, r.removeImages(ctx, project, o, cs)...)
 	if err := r.removeProjectFiles(project); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// removeImages is down --rmi: an image already gone is no error.
+func (r *Runner) removeImages(ctx context.Context, project string, o DownOptions, cs []engine.Container) []error {
+	var refs []string
+	switch o.RemoveImages {
+	case "":
+		return nil
+	case "local", "all":
+	default:
+		return []error{fmt.Errorf("invalid value for --rmi: %q (want local or all)", o.RemoveImages)}
+	}
+	if o.Compose != nil {
+		for _, name := range o.Compose.ServiceNames() {
+			svc := o.Compose.Services[name]
+			if o.RemoveImages == "local" && (svc.Build == nil || svc.Image != "") {
+				continue
+			}
+			refs = append(refs, imageName(project, svc))
+		}
+	} else if o.RemoveImages == "all" {
+		for _, c := range cs {
+			refs = append(refs, c.Image)
+		}
+	}
+	sort.Strings(refs)
+	refs = slices.Compact(refs)
+	var errs []error
+	for _, ref := range refs {
+		r.event("Image", ref, "Removing", "")
+		if err := r.eng.RemoveImage(ctx, ref, false); err != nil {
+			if errors.Is(err, engine.ErrNotFound) {
+				continue
+			}
+			r.event("Image", ref, "Error", err.Error())
+			errs = append(errs, fmt.Errorf("removing image %s: %w", ref, err))
+			continue
+		}
+		r.event("Image", ref, "Removed", "")
+	}
+	return errs
 }

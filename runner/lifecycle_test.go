@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -491,5 +492,43 @@ func TestCheckServices(t *testing.T) {
 	}
 	if err := CheckServices(nil, []string{"x"}); err != nil {
 		t.Errorf("CheckServices without a project = %v", err)
+	}
+}
+
+// down --rmi local removes the images compose named PROJECT-SERVICE (a
+// build section, no image:); --rmi all every service's image; an image
+// already gone is no error.
+func TestDownRemoveImages(t *testing.T) {
+	dir := t.TempDir()
+	p := &types.Project{Name: "p", WorkingDir: dir, Services: types.Services{
+		"built":  service("built", "", &types.BuildConfig{Context: dir}),
+		"named":  service("named", "localhost/named:1", &types.BuildConfig{Context: dir}),
+		"pulled": service("pulled", "localhost/pulled", nil),
+	}}
+	for _, tc := range []struct {
+		rmi  string
+		gone []string
+	}{
+		{"local", []string{"p-built"}},
+		{"all", []string{"p-built", "localhost/named:1", "localhost/pulled"}},
+	} {
+		eng := fake.New()
+		all := []string{"p-built", "localhost/named:1", "localhost/pulled"}
+		for _, ref := range all {
+			eng.AddImage(ref, engine.Image{ID: "sha256:" + ref})
+		}
+		r := New(eng, Options{Clock: newAutoClock()})
+		if err := r.Down(context.Background(), "p", DownOptions{Compose: p, RemoveImages: tc.rmi}); err != nil {
+			t.Fatalf("down --rmi %s: %v", tc.rmi, err)
+		}
+		for _, ref := range all {
+			ok, _ := eng.ImageExists(context.Background(), ref)
+			if want := !slices.Contains(tc.gone, ref); ok != want {
+				t.Errorf("down --rmi %s: image %s exists=%v, want %v", tc.rmi, ref, ok, want)
+			}
+		}
+		if err := r.Down(context.Background(), "p", DownOptions{Compose: p, RemoveImages: tc.rmi}); err != nil {
+			t.Errorf("second down --rmi %s (images gone): %v", tc.rmi, err)
+		}
 	}
 }
