@@ -144,13 +144,7 @@ func TestUnchangedRebuildWithRegistryStillBuilds(t *testing.T) {
 			if c.xcirun != "" {
 				p.Extensions = types.Extensions{"x-cirun": map[string]any{"registry": c.xcirun}}
 			}
-			for i := 0; i < 3; i++ {
-				s := r.newSession(p)
-				if _, err := s.ensureImage(context.Background(), svc, false, false); err != nil {
-					t.Fatal(err)
-				}
-				s.close()
-			}
+			ensureTimes(t, r, p, svc, 3)
 			if b.builds != 3 {
 				t.Errorf("builds after two unchanged rebuilds = %d, want 3 (the registry export must not be skipped)", b.builds)
 			}
@@ -181,14 +175,20 @@ func TestUnchangedRebuildWithoutRegistryIsSkipped(t *testing.T) {
 	svc.PullPolicy = types.PullPolicyBuild
 	svc.Build = &types.BuildConfig{Context: ctxDir, Dockerfile: "Dockerfile"}
 	p := &types.Project{Name: "p", WorkingDir: ctxDir, Services: types.Services{"app": svc}}
-	for i := 0; i < 3; i++ {
+	ensureTimes(t, r, p, svc, 3)
+	if b.builds != 1 {
+		t.Errorf("builds = %d, want 1", b.builds)
+	}
+}
+
+// ensureImage n times, each in a session of its own (as n `cirun up`s).
+func ensureTimes(t *testing.T, r *Runner, p *types.Project, svc types.ServiceConfig, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
 		s := r.newSession(p)
 		if _, err := s.ensureImage(context.Background(), svc, false, false); err != nil {
 			t.Fatal(err)
 		}
 		s.close()
-	}
-	if b.builds != 1 {
-		t.Errorf("builds = %d, want 1", b.builds)
 	}
 }
