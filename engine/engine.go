@@ -158,6 +158,15 @@ type Filter struct {
 	All    bool // containers: include stopped ones
 }
 
+// ContainerLister reads containers: all `ps` and `ls` need, which cirun's
+// front binary serves without the Podman bindings (engine/podman/rest).
+type ContainerLister interface {
+	// ListContainers lists containers carrying every label in f.
+	ListContainers(ctx context.Context, f Filter) ([]Container, error)
+	// InspectContainer returns the container's current state.
+	InspectContainer(ctx context.Context, id string) (Container, error)
+}
+
 // Containers manages containers.
 type Containers interface {
 	// CreateContainer creates (does not start) a container and returns its ID.
@@ -175,10 +184,7 @@ type Containers interface {
 	UnpauseContainer(ctx context.Context, id string) error
 	// RemoveContainer removes a container; with Force a running one too.
 	RemoveContainer(ctx context.Context, id string, opts RemoveOptions) error
-	// ListContainers lists containers carrying every label in f.
-	ListContainers(ctx context.Context, f Filter) ([]Container, error)
-	// InspectContainer returns the container's current state.
-	InspectContainer(ctx context.Context, id string) (Container, error)
+	ContainerLister
 	// WaitContainer blocks until the container is no longer running and
 	// returns its exit code.
 	WaitContainer(ctx context.Context, id string) (int, error)

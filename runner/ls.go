@@ -35,6 +35,11 @@ type LsOptions struct {
 // Ls lists the compose projects that have containers (running ones unless
 // All), found by the project label with one engine call.
 func (r *Runner) Ls(ctx context.Context, o LsOptions) ([]Stack, error) {
+	return Ls(ctx, r.eng, o)
+}
+
+// Ls is Runner.Ls over any lister (cirun's front binary: engine/podman/rest).
+func Ls(ctx context.Context, eng engine.ContainerLister, o LsOptions) ([]Stack, error) {
 	var re *regexp.Regexp
 	if o.Name != "" {
 		var err error
@@ -42,7 +47,7 @@ func (r *Runner) Ls(ctx context.Context, o LsOptions) ([]Stack, error) {
 			return nil, fmt.Errorf("filter name=%s: %w", o.Name, err)
 		}
 	}
-	cs, err := r.eng.ListContainers(ctx, engine.Filter{Labels: map[string]string{engine.LabelProject: ""}, All: o.All})
+	cs, err := eng.ListContainers(ctx, engine.Filter{Labels: map[string]string{engine.LabelProject: ""}, All: o.All})
 	if err != nil {
 		return nil, fmt.Errorf("listing containers: %w", err)
 	}

@@ -22,8 +22,14 @@ type PsOptions struct {
 // Ps lists the project's containers, sorted by name, inspected (state,
 // health, exit code, ports).
 func (r *Runner) Ps(ctx context.Context, project string, o PsOptions) ([]engine.Container, error) {
+	return Ps(ctx, r.eng, project, o)
+}
+
+// Ps is Runner.Ps over any lister: cirun's front binary answers `ps` with
+// Podman's REST API alone (engine/podman/rest).
+func Ps(ctx context.Context, eng engine.ContainerLister, project string, o PsOptions) ([]engine.Container, error) {
 	f := engine.ProjectFilter(project)
-	cs, err := r.eng.ListContainers(ctx, f)
+	cs, err := eng.ListContainers(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("listing containers of project %s: %w", project, err)
 	}
@@ -46,7 +52,7 @@ func (r *Runner) Ps(ctx context.Context, project string, o PsOptions) ([]engine.
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			if full, err := r.eng.InspectContainer(ctx, out[i].ID); err == nil {
+			if full, err := eng.InspectContainer(ctx, out[i].ID); err == nil {
 				out[i] = full
 			}
 		}(i)

@@ -1,7 +1,6 @@
 package podman
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/containers/podman/v4/pkg/bindings"
+
+	"github.com/cirun-dev/cirun/engine/podman/rest"
 )
 
 // Options configure New.
@@ -30,7 +31,7 @@ type Options struct {
 	// DefaultServiceIdle; a negative value means it never exits.
 	ServiceIdle time.Duration
 	// ServiceDir is where cirun's own service keeps its socket,
-	// containers.conf, lock and log; empty means ServiceDir(). When set,
+	// containers.conf, lock and log; empty means rest.ServiceDir(). When set,
 	// New does not look for a system socket.
 	ServiceDir string
 	// Logf, when set, receives progress messages (which endpoint was chosen,
@@ -62,7 +63,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if uri != "" {
 		return connect(ctx, uri, source, opts, nil)
 	}
-	if sock := SystemSocket(); opts.ServiceDir == "" && sock != "" && probe(ctx, sock) == nil {
+	if sock := rest.SystemSocket(); opts.ServiceDir == "" && sock != "" && rest.Probe(ctx, sock) == nil {
 		return connect(ctx, "unix://"+sock, SourceSystem, opts, nil)
 	}
 	svc, err := newService(opts)
@@ -82,70 +83,15 @@ func connect(ctx context.Context, uri, source string, opts Options, svc *service
 	if err != nil {
 		return nil, fmt.Errorf("connecting to podman at %s (%s): %w", uri, source, err)
 	}
+	c, err := bindings.GetClient(conn)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to podman at %s (%s): %w", uri, source, err)
+	}
 	if svc != nil {
-		if c, err := bindings.GetClient(conn); err == nil {
-			c.Client.Transport = &http.Transport{DialContext: svc.dial, DisableCompression: true}
-		}
+		c.Client.Transport = &http.Transport{DialContext: svc.dial, DisableCompression: true}
 	}
 	opts.logf("podman: connected to %s (%s)", uri, source)
-	return &Engine{conn: conn, endpoint: uri, source: source, opts: opts, svc: svc}, nil
-}
-
-// SystemSocket returns the path of the system (root) or user (rootless)
-// Podman API socket, whether or not a service listens on it.
-func SystemSocket() string {
-	if os.Geteuid() == 0 {
-		return "/run/podman/podman.sock"
-	}
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "podman", "podman.sock")
-	}
-	return ""
-}
-
-// ServiceDir returns the directory of cirun's own service: its socket,
-// containers.conf, lock and log. Root: /run/cirun; rootless:
-// $XDG_RUNTIME_DIR/cirun; when neither is usable, /tmp/cirun-$UID.
-func ServiceDir() string {
-	if os.Geteuid() == 0 {
-		if usableDir("/run") {
-			return "/run/cirun"
-		}
-	} else if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && usableDir(d) {
-		return filepath.Join(d, "cirun")
-	}
-	return filepath.Join(os.TempDir(), "cirun-"+strconv.Itoa(os.Getuid()))
-}
-
-func usableDir(d string) bool {
-	return syscall.Access(d, 0x2|0x1) == nil // W_OK|X_OK
-}
-
-// probe checks that a Podman service answers /_ping on the unix socket.
-func probe(ctx context.Context, sock string) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", sock)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.SetDeadline(dl)
-	}
-	if _, err := c.Write([]byte("GET /_ping HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n")); err != nil {
-		return err
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("ping %s: status %d", sock, resp.StatusCode)
-	}
-	return nil
+	return &Engine{conn: conn, endpoint: uri, source: source, opts: opts, svc: svc, rest: rest.New(c.Client, c.URI)}, nil
 }
 
 // service is cirun's own `podman system service`.
@@ -160,7 +106,7 @@ type service struct {
 func newService(opts Options) (*service, error) {
 	dir := opts.ServiceDir
 	if dir == "" {
-		dir = ServiceDir()
+		dir = rest.ServiceDir()
 	}
 	idle := opts.ServiceIdle
 	if idle == 0 {
@@ -197,7 +143,7 @@ func (s *service) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 func (s *service) ensure(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if probe(ctx, s.sock) == nil {
+	if rest.Probe(ctx, s.sock) == nil {
 		return nil
 	}
 	if err := s.prepareDir(); err != nil {
@@ -209,7 +155,7 @@ func (s *service) ensure(ctx context.Context) error {
 	}
 	defer unlock()
 	// Another cirun may have started it while we waited for the lock.
-	if probe(ctx, s.sock) == nil {
+	if rest.Probe(ctx, s.sock) == nil {
 		return nil
 	}
 	return s.start(ctx)
@@ -310,7 +256,7 @@ func (s *service) start(ctx context.Context) error {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if probe(ctx, s.sock) == nil {
+		if rest.Probe(ctx, s.sock) == nil {
 			s.opts.logf("podman: started service %s (pid %d, idle exit %ss, log %s) in %v",
 				s.sock, cmd.Process.Pid, idle, s.log, time.Since(started).Round(time.Millisecond))
 			return nil

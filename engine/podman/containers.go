@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"github.com/containers/podman/v4/pkg/bindings"
 	"github.com/containers/podman/v4/pkg/bindings/containers"
 	"github.com/containers/podman/v4/pkg/bindings/network"
-	"github.com/containers/podman/v4/pkg/domain/entities"
 	"github.com/containers/podman/v4/pkg/specgen"
 	dockertypes "github.com/docker/docker/api/types"
 	spec "github.com/opencontainers/runtime-spec/specs-go"
@@ -169,174 +167,15 @@ func (e *Engine) RemoveContainer(ctx context.Context, id string, opts engine.Rem
 }
 
 // ListContainers lists containers carrying every label in f.Labels
-// (running ones only unless f.All), sorted by name. Podman 4.3's list
-// carries no health: listed containers have Health "" and Healthcheck nil
-// (InspectContainer has both).
+// (running ones only unless f.All), sorted by name (rest.Client).
 func (e *Engine) ListContainers(ctx context.Context, f engine.Filter) ([]engine.Container, error) {
-	opts := new(containers.ListOptions).WithAll(f.All)
-	if lf := labelFilters(f.Labels); len(lf) > 0 {
-		opts.WithFilters(map[string][]string{"label": lf})
-	}
-	list, err := containers.List(e.ctx(ctx), opts)
-	if err != nil {
-		return nil, fmt.Errorf("listing containers: %w", mapErr(err, nil))
-	}
-	out := make([]engine.Container, 0, len(list))
-	for _, c := range list {
-		if !matchLabels(c.Labels, f.Labels) {
-			continue
-		}
-		out = append(out, fromList(c))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return e.rest.ListContainers(e.ctx(ctx), f)
 }
 
-// labelFilters renders labels as Podman's label filters.
-func labelFilters(labels map[string]string) []string {
-	var out []string
-	for k, v := range labels {
-		if v == "" {
-			out = append(out, k)
-		} else {
-			out = append(out, k+"="+v)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// matchLabels reports whether have carries every label in want ("" matches
-// any value). Podman filters server-side; this double-checks the AND.
-func matchLabels(have, want map[string]string) bool {
-	for k, v := range want {
-		got, ok := have[k]
-		if !ok || (v != "" && got != v) {
-			return false
-		}
-	}
-	return true
-}
-
-func fromList(c entities.ListContainer) engine.Container {
-	out := engine.Container{
-		ID:       c.ID,
-		Image:    c.Image,
-		ImageID:  c.ImageID,
-		Labels:   c.Labels,
-		State:    state(c.State),
-		ExitCode: int(c.ExitCode),
-		Created:  c.Created,
-		Networks: append([]string(nil), c.Networks...),
-		Command:  c.Command,
-	}
-	if len(c.Names) > 0 {
-		out.Name = c.Names[0]
-	}
-	if c.StartedAt > 0 {
-		out.StartedAt = time.Unix(c.StartedAt, 0)
-	}
-	if c.ExitedAt > 0 && out.Exited() {
-		out.FinishedAt = time.Unix(c.ExitedAt, 0)
-	}
-	for _, h := range []string{engine.HealthHealthy, engine.HealthUnhealthy, engine.HealthStarting} {
-		if strings.Contains(c.Status, "("+h+")") {
-			out.Health = h
-		}
-	}
-	for _, p := range c.Ports {
-		for i := uint16(0); i < max(p.Range, 1); i++ {
-			out.Ports = append(out.Ports, engine.PortMapping{
-				HostIP: p.HostIP, HostPort: p.HostPort + i, ContainerPort: p.ContainerPort + i, Protocol: p.Protocol,
-			})
-		}
-	}
-	sort.Strings(out.Networks)
-	return out
-}
-
-// state maps Podman's state names to engine's.
-func state(s string) string {
-	switch s {
-	case "configured", "initialized", "created":
-		return engine.StateCreated
-	case "stopping":
-		return engine.StateRunning
-	}
-	return s
-}
-
-// InspectContainer returns a container's state; ErrNotFound if missing.
+// InspectContainer returns a container's state; ErrNotFound if missing
+// (rest.Client).
 func (e *Engine) InspectContainer(ctx context.Context, id string) (engine.Container, error) {
-	d, err := containers.Inspect(e.ctx(ctx), id, new(containers.InspectOptions).WithSize(false))
-	if err != nil {
-		return engine.Container{}, fmt.Errorf("inspecting container %s: %w", id, mapErr(err, nil))
-	}
-	return fromInspect(d), nil
-}
-
-// podmanInit is where Podman mounts its init for `init: true` containers.
-const podmanInit = "/run/podman-init"
-
-func fromInspect(d *define.InspectContainerData) engine.Container {
-	c := engine.Container{
-		ID:      d.ID,
-		Name:    d.Name,
-		Image:   d.ImageName,
-		ImageID: d.Image,
-		Created: d.Created,
-	}
-	if d.Path != "" {
-		c.Command = append([]string{d.Path}, d.Args...)
-		// With `init: true` Podman runs the command under its init; docker
-		// reports the command without its own init, so do the same.
-		if d.Path == podmanInit && len(d.Args) > 0 && d.Args[0] == "--" {
-			c.Command = append([]string(nil), d.Args[1:]...)
-		}
-	}
-	if d.Config != nil {
-		c.Labels = d.Config.Labels
-		c.Healthcheck = fromHealthConfig(d.Config.Healthcheck, d.Config.Labels)
-	}
-	if c.Labels == nil {
-		c.Labels = map[string]string{}
-	}
-	if st := d.State; st != nil {
-		c.State = state(st.Status)
-		c.ExitCode = int(st.ExitCode)
-		c.StartedAt = st.StartedAt
-		c.FinishedAt = st.FinishedAt
-		if c.Healthcheck != nil {
-			c.Health = st.Health.Status
-			if c.Health == "" {
-				c.Health = engine.HealthStarting
-			}
-		}
-	}
-	if ns := d.NetworkSettings; ns != nil {
-		for name := range ns.Networks {
-			c.Networks = append(c.Networks, name)
-		}
-		sort.Strings(c.Networks)
-		for key, binds := range ns.Ports {
-			portStr, proto, _ := strings.Cut(key, "/")
-			cport, err := strconv.ParseUint(portStr, 10, 16)
-			if err != nil {
-				continue
-			}
-			if len(binds) == 0 { // exposed, not published
-				c.Ports = append(c.Ports, engine.PortMapping{ContainerPort: uint16(cport), Protocol: proto})
-			}
-			for _, b := range binds {
-				hport, _ := strconv.ParseUint(b.HostPort, 10, 16)
-				c.Ports = append(c.Ports, engine.PortMapping{
-					HostIP: b.HostIP, HostPort: uint16(hport), ContainerPort: uint16(cport), Protocol: proto,
-				})
-			}
-		}
-		sort.Slice(c.Ports, func(i, j int) bool { return c.Ports[i].ContainerPort < c.Ports[j].ContainerPort })
-	}
-	return c
+	return e.rest.InspectContainer(e.ctx(ctx), id)
 }
 
 // WaitContainer blocks until the container has exited (it may not have been

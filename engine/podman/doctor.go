@@ -16,8 +16,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cirun-dev/cirun/engine"
 	"github.com/containers/podman/v4/pkg/bindings/images"
+
+	"github.com/cirun-dev/cirun/engine"
+	"github.com/cirun-dev/cirun/engine/podman/rest"
 )
 
 // Check is one finding of Doctor.
@@ -120,7 +122,7 @@ func serviceFix(opts Options) string {
 	}
 	dir := opts.ServiceDir
 	if dir == "" {
-		dir = ServiceDir()
+		dir = rest.ServiceDir()
 	}
 	return fmt.Sprintf("read %s; by hand: mkdir -p %s && CONTAINERS_CONF=%s podman system service --time=0 unix://%s",
 		filepath.Join(dir, "podman.log"), dir, filepath.Join(dir, "containers.conf"), filepath.Join(dir, "podman.sock"))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cirun-dev/cirun/engine"
+	"github.com/cirun-dev/cirun/engine/podman/rest"
 	"github.com/containers/podman/v4/pkg/api/handlers"
 	"github.com/containers/podman/v4/pkg/bindings"
 	"github.com/containers/podman/v4/pkg/bindings/containers"
@@ -156,7 +157,7 @@ var podmanOnlyActions = map[string]bool{
 // attribute as "exitCode".
 func (e *Engine) ContainerEvents(ctx context.Context, f engine.EventFilter, fn func(engine.ContainerEvent) error) error {
 	filters := map[string][]string{"type": {"container"}}
-	if lf := labelFilters(f.Labels); len(lf) > 0 {
+	if lf := rest.LabelFilters(f.Labels); len(lf) > 0 {
 		filters["label"] = lf
 	}
 	opts := new(system.EventsOptions).WithFilters(filters).WithStream(true)
@@ -197,7 +198,7 @@ func (e *Engine) ContainerEvents(ctx context.Context, f engine.EventFilter, fn f
 				return eventsErr(ctx, err)
 			}
 			ce, keep := fromEvent(ev)
-			if !keep || !matchLabels(ce.Attributes, f.Labels) {
+			if !keep || !rest.MatchLabels(ce.Attributes, f.Labels) {
 				continue
 			}
 			if ferr := fn(ce); ferr != nil {

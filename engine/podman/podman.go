@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cirun-dev/cirun/engine"
+	"github.com/cirun-dev/cirun/engine/podman/rest"
 	"github.com/containers/podman/v4/pkg/bindings"
 	"github.com/containers/podman/v4/pkg/bindings/system"
 	"github.com/containers/podman/v4/pkg/errorhandling"
@@ -22,6 +23,7 @@ type Engine struct {
 	source   string // how the endpoint was chosen, see Source
 	opts     Options
 	svc      *service // cirun's own service, nil when connected elsewhere
+	rest     *rest.Client
 
 	infoMu sync.Mutex
 	info   engine.Info

@@ -2,8 +2,10 @@ package podman
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/cirun-dev/cirun/engine"
 	"github.com/cirun-dev/cirun/engine/enginetest"
+	"github.com/cirun-dev/cirun/engine/podman/rest"
 	"github.com/containers/podman/v4/pkg/bindings/images"
 )
 
@@ -313,5 +316,72 @@ func TestServiceStaysUpDuringLongCalls(t *testing.T) {
 	e.Close()
 	for syscall.Kill(pid, 0) == nil && ctx.Err() == nil {
 		time.Sleep(100 * time.Millisecond) // polling a process, not synchronising
+	}
+}
+
+// TestFrontClientMatchesEngine checks the REST client cirun's front binary
+// answers `ps` and `ls` with (rest.Dial on the socket the front finds)
+// against the engine: same containers, same inspected state, health and
+// ports, and ErrNotFound for a missing one.
+func TestFrontClientMatchesEngine(t *testing.T) {
+	e := realEngine(t)
+	sock, ok := strings.CutPrefix(e.Endpoint(), "unix://")
+	if !ok {
+		t.Skipf("engine endpoint %s is not a unix socket", e.Endpoint())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := rest.Probe(ctx, sock); err != nil {
+		t.Fatalf("probe %s: %v", sock, err)
+	}
+	front, err := rest.Dial(e.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := randName("front-")
+	labels := map[string]string{"dev.cirun.test.front": run}
+	id, err := e.CreateContainer(ctx, &engine.ContainerSpec{
+		Name: run, Image: testImage, Command: []string{"sleep", "60"}, Labels: labels,
+		Health: &engine.Healthcheck{Test: []string{"CMD-SHELL", "exit 0"}, Interval: 2 * time.Second},
+		Ports:  []engine.PortMapping{{ContainerPort: 80, Protocol: "tcp"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.RemoveContainer(context.Background(), id, engine.RemoveOptions{Force: true}) })
+	if err := e.StartContainer(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.RunHealthCheck(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	f := engine.Filter{Labels: labels, All: true}
+	want, err := e.ListContainers(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := front.ListContainers(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != id || !reflect.DeepEqual(got, want) {
+		t.Errorf("front list %+v\nengine list %+v", got, want)
+	}
+	wantC, err := e.InspectContainer(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotC, err := front.InspectContainer(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(gotC, wantC) {
+		t.Errorf("front inspect %+v\nengine inspect %+v", gotC, wantC)
+	}
+	if gotC.Health != engine.HealthHealthy || gotC.Healthcheck == nil || gotC.Healthcheck.Interval != 2*time.Second || gotC.State != engine.StateRunning {
+		t.Errorf("front inspect: health %q, check %+v, state %q; want healthy, 2s interval, running", gotC.Health, gotC.Healthcheck, gotC.State)
+	}
+	if _, err := front.InspectContainer(ctx, run+"-missing"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("front inspect of a missing container: %v, want ErrNotFound", err)
 	}
 }

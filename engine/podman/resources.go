@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cirun-dev/cirun/engine"
+	"github.com/cirun-dev/cirun/engine/podman/rest"
 	nettypes "github.com/containers/common/libnetwork/types"
 	"github.com/containers/podman/v4/pkg/bindings/images"
 	"github.com/containers/podman/v4/pkg/bindings/network"
@@ -150,7 +151,7 @@ func (e *Engine) InspectNetwork(ctx context.Context, name string) (engine.Networ
 // ListNetworks returns the networks carrying every label in f.Labels.
 func (e *Engine) ListNetworks(ctx context.Context, f engine.Filter) ([]engine.Network, error) {
 	opts := new(network.ListOptions)
-	if lf := labelFilters(f.Labels); len(lf) > 0 {
+	if lf := rest.LabelFilters(f.Labels); len(lf) > 0 {
 		opts.WithFilters(map[string][]string{"label": lf})
 	}
 	list, err := network.List(e.ctx(ctx), opts)
@@ -159,7 +160,7 @@ func (e *Engine) ListNetworks(ctx context.Context, f engine.Filter) ([]engine.Ne
 	}
 	var out []engine.Network
 	for _, n := range list {
-		if matchLabels(n.Labels, f.Labels) {
+		if rest.MatchLabels(n.Labels, f.Labels) {
 			out = append(out, fromNetwork(n))
 		}
 	}
@@ -218,7 +219,7 @@ func (e *Engine) InspectVolume(ctx context.Context, name string) (engine.Volume,
 // ListVolumes returns the volumes carrying every label in f.Labels.
 func (e *Engine) ListVolumes(ctx context.Context, f engine.Filter) ([]engine.Volume, error) {
 	opts := new(volumes.ListOptions)
-	if lf := labelFilters(f.Labels); len(lf) > 0 {
+	if lf := rest.LabelFilters(f.Labels); len(lf) > 0 {
 		opts.WithFilters(map[string][]string{"label": lf})
 	}
 	list, err := volumes.List(e.ctx(ctx), opts)
@@ -227,7 +228,7 @@ func (e *Engine) ListVolumes(ctx context.Context, f engine.Filter) ([]engine.Vol
 	}
 	var out []engine.Volume
 	for _, v := range list {
-		if v != nil && matchLabels(v.Labels, f.Labels) {
+		if v != nil && rest.MatchLabels(v.Labels, f.Labels) {
 			out = append(out, fromVolume(&v.VolumeConfigResponse))
 		}
 	}

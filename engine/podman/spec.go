@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/cirun-dev/cirun/engine"
+	"github.com/cirun-dev/cirun/engine/podman/rest"
 	nettypes "github.com/containers/common/libnetwork/types"
 	"github.com/containers/common/pkg/signal"
 	"github.com/containers/image/v5/manifest"
@@ -22,8 +22,8 @@ import (
 // cannot hold: the health interval (Podman gets 0, "disabled", so that it
 // schedules nothing).
 const (
-	labelHealthInterval      = "dev.cirun.health.interval"
-	labelHealthStartInterval = "dev.cirun.health.start-interval"
+	labelHealthInterval      = rest.LabelHealthInterval
+	labelHealthStartInterval = rest.LabelHealthStartInterval
 )
 
 // DefaultLogDriver is the log driver containers get when the spec names
@@ -396,23 +396,7 @@ func setHealth(s *specgen.SpecGenerator, h *engine.Healthcheck) {
 // fromHealthConfig turns Podman's recorded check back into engine's form,
 // nil for none.
 func fromHealthConfig(hc *manifest.Schema2HealthConfig, labels map[string]string) *engine.Healthcheck {
-	if hc == nil || len(hc.Test) == 0 || strings.EqualFold(hc.Test[0], "NONE") {
-		return nil
-	}
-	h := &engine.Healthcheck{
-		Test:        append([]string(nil), hc.Test...),
-		Interval:    hc.Interval,
-		Timeout:     hc.Timeout,
-		StartPeriod: hc.StartPeriod,
-		Retries:     hc.Retries,
-	}
-	if d, err := time.ParseDuration(labels[labelHealthInterval]); err == nil {
-		h.Interval = d
-	}
-	if d, err := time.ParseDuration(labels[labelHealthStartInterval]); err == nil {
-		h.StartInterval = d
-	}
-	return h
+	return (*rest.HealthConfig)(hc).Engine(labels)
 }
 
 func setSecurityOpt(s *specgen.SpecGenerator, opt string) error {
