@@ -14,8 +14,9 @@ help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 setup: ## install packages and build the local images (idempotent, root)
 	scripts/setup.sh
-build: ## build bin/cirun
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/cirun ./cmd/cirun
+build: ## build bin/cirun (the front: config, ps, ls, version) and bin/cirun-full (everything; the front execs it)
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/cirun-full ./cmd/cirun
+	$(GO) build -tags=$(TAGS),cirun_front -ldflags "-X main.version=$(VERSION)" -o bin/cirun ./cmd/cirun
 unit: ## unit and integration tests of every package (real podman/buildah where present)
 	$(GO) test -count=1 ./...
 e2e: build ## end-to-end tests: bin/cirun against real Podman, MariaDB and Buildah

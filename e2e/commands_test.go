@@ -642,3 +642,51 @@ func TestCmdPsFormats(t *testing.T) {
 	}
 	run(0, "down", "-t0")
 }
+
+// bin/cirun is the front binary: it answers version, config, ps and ls
+// itself (ps and ls over Podman's REST API) and execs bin/cirun-full for
+// everything else (docs/decisions.md). With CIRUN_FULL pointing nowhere,
+// the front's commands still work and the others fail naming what is
+// missing; the full binary alone runs everything, ps included.
+func TestFrontBinary(t *testing.T) {
+	p := project(t)
+	f := fixture("dropin")
+	noFull := []string{"CIRUN_FULL=" + filepath.Join(t.TempDir(), "cirun-full")}
+	full := filepath.Join(filepath.Dir(bin), "cirun-full")
+
+	if res := cirun(t, noFull, "version", "--short"); res.code != 0 || strings.TrimSpace(res.stdout) == "" {
+		t.Fatalf("front version without the full binary: exit %d", res.code)
+	}
+	if res := cirun(t, noFull, "-f", f, "-p", p, "config", "--services"); res.code != 0 || strings.TrimSpace(res.stdout) != "web" {
+		t.Fatalf("front config without the full binary: exit %d, %q", res.code, res.stdout)
+	}
+	res := cirun(t, noFull, "-f", f, "-p", p, "up", "-d")
+	if res.code != 1 || !strings.Contains(res.stderr, noFull[0][len("CIRUN_FULL="):]) {
+		t.Fatalf("up without the full binary: exit %d, stderr %q; want 1 naming the missing binary", res.code, res.stderr)
+	}
+	if left := leftovers(p); len(left) > 0 {
+		t.Fatalf("up without the full binary created %v", left)
+	}
+
+	if res := cirun(t, nil, "-f", f, "-p", p, "up", "-d"); res.code != 0 {
+		t.Fatalf("up exited %d", res.code)
+	}
+	t.Cleanup(func() { cirun(t, nil, "-p", p, "down", "-t", "0") })
+	// A service answers now (up used it): the front lists by itself.
+	front := cirun(t, noFull, "-p", p, "ps", "--format", "json")
+	if front.code != 0 || !strings.Contains(front.stdout, `"Name":"`+p+`-web-1"`) || !strings.Contains(front.stdout, `"State":"running"`) {
+		t.Fatalf("front ps without the full binary: exit %d, %q", front.code, front.stdout)
+	}
+	if res := cirun(t, noFull, "ls", "--format", "json"); res.code != 0 || !strings.Contains(res.stdout, `"Name":"`+p+`"`) {
+		t.Errorf("front ls without the full binary: exit %d, %q", res.code, res.stdout)
+	}
+	out, err := exec.Command(full, "-p", p, "ps", "--format", "json").Output()
+	if err != nil {
+		t.Fatalf("%s ps: %v", full, err)
+	}
+	// The same rows, whichever binary reads them (the running time aside).
+	norm := regexp.MustCompile(`"(RunningFor|Status|CreatedAt)":"[^"]*"`)
+	if a, b := norm.ReplaceAllString(front.stdout, ""), norm.ReplaceAllString(string(out), ""); a != b {
+		t.Errorf("ps differs between the binaries:\nfront %s\nfull  %s", a, b)
+	}
+}

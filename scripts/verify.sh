@@ -8,6 +8,9 @@ fail=0
 unformatted=$(git ls-files -co --exclude-standard '*.go' | xargs -r gofmt -l)
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; fail=1; fi
 go vet ./... || fail=1
+# the front binary (bin/cirun) is cmd/cirun built with the cirun_front tag
+tags=$(sed -n 's/.*-tags=\([^ ]*\).*/\1/p' <<<"${GOFLAGS:-}")
+go vet -tags="${tags:+$tags,}cirun_front" ./cmd/cirun || fail=1
 cp go.mod /tmp/cirun-go.mod.$$; cp go.sum /tmp/cirun-go.sum.$$
 go mod tidy
 if ! diff -q go.mod /tmp/cirun-go.mod.$$ >/dev/null || ! diff -q go.sum /tmp/cirun-go.sum.$$ >/dev/null; then

@@ -18,9 +18,7 @@ import (
 
 	"github.com/cirun-dev/cirun/compose"
 	"github.com/cirun-dev/cirun/engine"
-	"github.com/cirun-dev/cirun/engine/podman"
 	"github.com/cirun-dev/cirun/imagebuild"
-	"github.com/cirun-dev/cirun/imagebuild/buildah"
 	"github.com/cirun-dev/cirun/runner"
 )
 
@@ -35,8 +33,12 @@ type env struct {
 	extraProfiles []string
 
 	mu      sync.Mutex
-	eng     *podman.Engine
-	builder *lazyBuilder
+	eng     engine.Engine
+	builder imagebuild.Builder
+	closers []func() // run by close, last first
+	// frontLister reads containers for the front binary's `ps` and `ls`
+	// (front.go); nil in the full binary.
+	frontLister engine.ContainerLister
 }
 
 // run is the whole program: it parses args, runs one verb and returns the
@@ -52,7 +54,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if strings.HasPrefix(filepath.Base(args[0]), "docker-compose") {
 		app.Name = "docker-compose"
 	}
-	args = posixShorts(app, v1Args(args))
+	orig := args
+	args, cmd := posixShorts(app, v1Args(args))
+	// The front binary runs its few commands itself and hands the rest to
+	// cirun-full (front.go); the full binary runs everything.
+	if err := e.handOff(orig, cmd, args); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
 
 	ctx, stop := signalContext(stderr)
 	defer stop()
@@ -124,11 +133,8 @@ func exitCode(err error, stderr io.Writer) int {
 func (e *env) close() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.builder != nil {
-		e.builder.close()
-	}
-	if e.eng != nil {
-		e.eng.Close()
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
 	}
 }
 
@@ -139,12 +145,22 @@ func (e *env) engine(c *cli.Context) (engine.Engine, error) {
 	if e.eng != nil {
 		return e.eng, nil
 	}
-	eng, err := podman.New(c.Context, podman.Options{Host: c.String("host"), Logf: e.logf})
+	eng, closeEngine, err := connectEngine(c.Context, c.String("host"), e.logf)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to podman: %w (run `cirun doctor` for a diagnosis)", err)
 	}
 	e.eng = eng
+	e.closers = append(e.closers, closeEngine)
 	return eng, nil
+}
+
+// containerLister is what `ps` and `ls` read containers with: the engine
+// in the full binary, Podman's REST API alone in the front one.
+func (e *env) containerLister(c *cli.Context) (engine.ContainerLister, error) {
+	if _, err := e.progressMode(c); err != nil {
+		return nil, err
+	}
+	return e.lister(c)
 }
 
 // logf prints adapter messages worth a line on stderr (a started Podman
@@ -169,7 +185,9 @@ func (e *env) runner(c *cli.Context) (*runner.Runner, error) {
 	}
 	e.mu.Lock()
 	if e.builder == nil {
-		e.builder = &lazyBuilder{}
+		var closeBuilder func()
+		e.builder, closeBuilder = newBuilder()
+		e.closers = append(e.closers, closeBuilder)
 	}
 	b := e.builder
 	e.mu.Unlock()
@@ -244,26 +262,4 @@ func (e *env) projectName(c *cli.Context) (string, error) {
 		return "", err
 	}
 	return p.Name, nil
-}
-
-// lazyBuilder opens the Buildah store on the first build only: commands that
-// build nothing never pay for it.
-type lazyBuilder struct {
-	once sync.Once
-	b    *buildah.Builder
-	err  error
-}
-
-func (l *lazyBuilder) Build(ctx context.Context, req imagebuild.Request) (imagebuild.Result, error) {
-	l.once.Do(func() { l.b, l.err = buildah.New(buildah.Options{}) })
-	if l.err != nil {
-		return imagebuild.Result{}, fmt.Errorf("opening image store: %w", l.err)
-	}
-	return l.b.Build(ctx, req)
-}
-
-func (l *lazyBuilder) close() {
-	if l.b != nil {
-		_ = l.b.Close()
-	}
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -64,4 +67,53 @@ func (e *env) app() *cli.App {
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are mapped in run()
 	}
+}
+
+// dataDir is where cirun keeps state across invocations: /var/lib/cirun for
+// root, $XDG_DATA_HOME/cirun (~/.local/share/cirun) otherwise.
+func dataDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/cirun"
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "cirun")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".local", "share", "cirun")
+}
+
+// registryGlobalFlag is the global --registry: the registry builds use as
+// shared layer cache and push their images to.
+func registryGlobalFlag() cli.Flag {
+	return &cli.StringFlag{Name: "registry", EnvVars: []string{"CIRUN_REGISTRY"},
+		Usage: "registry HOST:PORT that builds use as layer cache and push their images to (overrides x-cirun.registry)"}
+}
+
+// insecureRegistryGlobalFlag is the global --insecure-registry.
+func insecureRegistryGlobalFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "insecure-registry", Usage: "allow plain HTTP and unverified TLS to non-loopback registries (loopback ones always may)"}
+}
+
+// buildRegistry is the registry of --registry (after the verb where the
+// verb has the flag, else before it) or CIRUN_REGISTRY; "" when none.
+// (urfave/cli's IsSet reports a parent's flag as set on the child too, so
+// the first non-empty value up the lineage decides.)
+func buildRegistry(c *cli.Context) string {
+	for _, cc := range c.Lineage() {
+		if v := cc.String("registry"); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// insecureRegistry reports whether --insecure-registry was given before or
+// after the verb.
+func insecureRegistry(c *cli.Context) bool {
+	for _, cc := range c.Lineage() {
+		if cc.Bool("insecure-registry") {
+			return true
+		}
+	}
+	return false
 }

@@ -96,10 +96,11 @@ func longValueFlags(flags []cli.Flag) map[string]bool {
 // them and urfave's does not: a value attached to its flag (`-t0`,
 // `-eKEY=V`) and switches grouped together (`rm -fsv`). It rewrites the
 // global flags and the command's own, up to the command's first argument
-// (after it come the arguments of `run`/`exec`'s command).
-func posixShorts(app *cli.App, args []string) []string {
+// (after it come the arguments of `run`/`exec`'s command). It also returns
+// the command's name ("" when there is none or it is unknown).
+func posixShorts(app *cli.App, args []string) (_ []string, command string) {
 	if len(args) == 0 {
-		return args
+		return args, ""
 	}
 	out := []string{args[0]}
 	flags := app.Flags
@@ -108,7 +109,7 @@ func posixShorts(app *cli.App, args []string) []string {
 		a := args[i]
 		switch {
 		case a == "--":
-			return append(out, args[i:]...)
+			return append(out, args[i:]...), command
 		case strings.HasPrefix(a, "--"):
 			out = append(out, a)
 			if !strings.Contains(a, "=") && longValueFlags(flags)[a[2:]] && i+1 < len(args) {
@@ -127,16 +128,16 @@ func posixShorts(app *cli.App, args []string) []string {
 		}
 		// A positional argument: the command's name, then its arguments.
 		if inCommand {
-			return append(out, args[i:]...)
+			return append(out, args[i:]...), command
 		}
 		cmd := app.Command(a)
 		if cmd == nil {
-			return append(out, args[i:]...)
+			return append(out, args[i:]...), ""
 		}
 		out = append(out, a)
-		flags, inCommand = cmd.Flags, true
+		flags, inCommand, command = cmd.Flags, true, cmd.Name
 	}
-	return out
+	return out, command
 }
 
 // splitShorts splits one "-abc" argument given the short flags (letter ->

@@ -113,21 +113,24 @@ func TestMultiFlagAliases(t *testing.T) {
 func TestPosixShorts(t *testing.T) {
 	e := &env{}
 	app := e.app()
-	for _, tc := range []struct{ in, want string }{
-		{"cirun -p x down -t0 --rmi=all", "cirun -p x down -t 0 --rmi=all"},
-		{"cirun -px -fa.yml ps", "cirun -p x -f a.yml ps"},
-		{"cirun -p x rm -fsv", "cirun -p x rm -f -s -v"},
-		{"cirun run --rm -eA=1 -T back sh -c -t0", "cirun run --rm -e A=1 -T back sh -c -t0"},
-		{"cirun exec -T svc ls -la", "cirun exec -T svc ls -la"},
-		{"cirun stop -t 3 db", "cirun stop -t 3 db"},
-		{"cirun --project-directory -t0 ps", "cirun --project-directory -t0 ps"},
-		{"cirun up -d --wait", "cirun up -d --wait"},
-		{"cirun logs -ft", "cirun logs -f -t"},
-		{"cirun ps -- -t0", "cirun ps -- -t0"},
+	for _, tc := range []struct{ in, want, cmd string }{
+		{"cirun -p x down -t0 --rmi=all", "cirun -p x down -t 0 --rmi=all", "down"},
+		{"cirun -px -fa.yml ps", "cirun -p x -f a.yml ps", "ps"},
+		{"cirun -p x rm -fsv", "cirun -p x rm -f -s -v", "rm"},
+		{"cirun run --rm -eA=1 -T back sh -c -t0", "cirun run --rm -e A=1 -T back sh -c -t0", "run"},
+		{"cirun exec -T svc ls -la", "cirun exec -T svc ls -la", "exec"},
+		{"cirun stop -t 3 db", "cirun stop -t 3 db", "stop"},
+		{"cirun --project-directory -t0 ps", "cirun --project-directory -t0 ps", "ps"},
+		{"cirun up -d --wait", "cirun up -d --wait", "up"},
+		{"cirun logs -ft", "cirun logs -f -t", "logs"},
+		{"cirun ps -- -t0", "cirun ps -- -t0", "ps"},
+		{"cirun -f a.yml --host unix:///x -- ps", "cirun -f a.yml --host unix:///x -- ps", ""},
+		{"cirun nosuch ps", "cirun nosuch ps", ""},
+		{"cirun --registry ps config", "cirun --registry ps config", "config"},
 	} {
-		got := posixShorts(app, strings.Fields(tc.in))
-		if want := strings.Fields(tc.want); !reflect.DeepEqual(got, want) {
-			t.Errorf("posixShorts(%q) = %q, want %q", tc.in, got, want)
+		got, cmd := posixShorts(app, strings.Fields(tc.in))
+		if want := strings.Fields(tc.want); !reflect.DeepEqual(got, want) || cmd != tc.cmd {
+			t.Errorf("posixShorts(%q) = %q, %q; want %q, %q", tc.in, got, cmd, want, tc.cmd)
 		}
 	}
 }

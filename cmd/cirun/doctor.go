@@ -1,3 +1,5 @@
+//go:build !cirun_front
+
 package main
 
 import (

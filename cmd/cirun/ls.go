@@ -33,11 +33,11 @@ func (e *env) lsCommand() *cli.Command {
 				}
 				o.Name = v
 			}
-			r, err := e.runner(c)
+			l, err := e.containerLister(c)
 			if err != nil {
 				return err
 			}
-			stacks, err := r.Ls(c.Context, o)
+			stacks, err := runner.Ls(c.Context, l, o)
 			if err != nil {
 				return err
 			}

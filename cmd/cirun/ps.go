@@ -36,11 +36,11 @@ func (e *env) psCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			r, err := e.runner(c)
+			l, err := e.containerLister(c)
 			if err != nil {
 				return err
 			}
-			cs, err := r.Ps(c.Context, sc.Project, runner.PsOptions{Services: sc.Services, All: c.Bool("all") || len(statuses) > 0})
+			cs, err := runner.Ps(c.Context, l, sc.Project, runner.PsOptions{Services: sc.Services, All: c.Bool("all") || len(statuses) > 0})
 			if err != nil {
 				return err
 			}
@@ -111,11 +111,14 @@ func psJSON(c engine.Container, now time.Time) map[string]any {
 	}
 }
 
+// labelString joins labels as docker's formatter does, sorted (docker's
+// order is the map's, random).
 func labelString(l map[string]string) string {
 	parts := make([]string, 0, len(l))
 	for k, v := range l {
 		parts = append(parts, k+"="+v)
 	}
+	slices.Sort(parts)
 	return strings.Join(parts, ",")
 }
 
