@@ -207,3 +207,7 @@ require (
 replace github.com/distribution/reference => github.com/distribution/reference v0.5.0
 
 replace github.com/docker/go-connections => github.com/docker/go-connections v0.6.0
+
+replace github.com/santhosh-tekuri/jsonschema/v6 => ./third_party/jsonschema
+
+replace github.com/compose-spec/compose-go/v2 => ./third_party/compose-go
