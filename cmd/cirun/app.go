@@ -48,6 +48,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// containers/storage and buildah log routine notes at info level through
 	// logrus' global logger; cirun's own progress is enough.
 	logrus.SetLevel(logrus.WarnLevel)
+	if dir, err := os.UserCacheDir(); err == nil {
+		compose.CacheValidations(filepath.Join(dir, "cirun", "compose-valid"))
+	}
 	defer e.close()
 	app := e.app()
 	// Invoked as docker-compose (a symlink): same arguments; v1 spellings.

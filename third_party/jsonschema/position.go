@@ -104,21 +104,44 @@ func schemaPath(path string) SchemaPath {
 }
 
 func (sp SchemaPath) collect(v any, ptr jsonPointer) map[jsonPointer]any {
+	m := map[jsonPointer]any{}
+	sp.collectInto(v, ptr, m)
+	return m
+}
+
+// collectInto adds what collect returns to out. cirun patch (see
+// PATCHES.md): one map per schema object instead of one per path step,
+// which made most of compiling compose-spec.json.
+func (sp SchemaPath) collectInto(v any, ptr jsonPointer, out map[jsonPointer]any) {
 	if len(sp) == 0 {
-		return map[jsonPointer]any{
-			ptr: v,
+		out[ptr] = v
+		return
+	}
+	p, rest := sp[0], sp[1:]
+	switch p := p.(type) {
+	case Prop:
+		if obj, ok := v.(map[string]any); ok {
+			if pvalue, ok := obj[string(p)]; ok {
+				rest.collectInto(pvalue, ptr.append(string(p)), out)
+			}
+		}
+	case AllProp:
+		if obj, ok := v.(map[string]any); ok {
+			for pname, pvalue := range obj {
+				rest.collectInto(pvalue, ptr.append(pname), out)
+			}
+		}
+	case AllItem:
+		if arr, ok := v.([]any); ok {
+			for i, item := range arr {
+				rest.collectInto(item, ptr.append(strconv.Itoa(i)), out)
+			}
+		}
+	default:
+		for ptr, v := range p.collect(v, ptr) {
+			rest.collectInto(v, ptr, out)
 		}
 	}
-	p, sp := sp[0], sp[1:]
-	m := p.collect(v, ptr)
-	mm := map[jsonPointer]any{}
-	for ptr, v := range m {
-		m = sp.collect(v, ptr)
-		for k, v := range m {
-			mm[k] = v
-		}
-	}
-	return mm
 }
 
 func (sp SchemaPath) String() string {

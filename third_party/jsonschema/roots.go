@@ -169,18 +169,12 @@ func (rr *roots) _collectResources(r *root, sch any, base url, schPtr jsonPointe
 	// process subschemas
 	subschemas := map[jsonPointer]any{}
 	for _, sp := range draft.subschemas {
-		ss := sp.collect(obj, schPtr)
-		for k, v := range ss {
-			subschemas[k] = v
-		}
+		sp.collectInto(obj, schPtr, subschemas) // cirun patch
 	}
 	for _, vocab := range baseRes.dialect.activeVocabs(true, rr.vocabularies) {
 		if v := rr.vocabularies[vocab]; v != nil {
 			for _, sp := range v.Subschemas {
-				ss := sp.collect(obj, schPtr)
-				for k, v := range ss {
-					subschemas[k] = v
-				}
+				sp.collectInto(obj, schPtr, subschemas) // cirun patch
 			}
 		}
 	}
@@ -238,6 +232,9 @@ func (rr *roots) addSubschema(r *root, ptr jsonPointer) error {
 }
 
 func (rr *roots) validate(r *root, v any, ptr jsonPointer) error {
+	if !ValidateSchemas { // cirun patch
+		return nil
+	}
 	dialect := r.resource(ptr).dialect
 	meta := dialect.getSchema(rr.assertVocabs, rr.vocabularies)
 	if err := meta.validate(v, rr.regexpEngine, meta, r.resources, rr.assertVocabs, rr.vocabularies); err != nil {
@@ -287,3 +284,10 @@ type MetaSchemaMismatchError struct {
 func (e *MetaSchemaMismatchError) Error() string {
 	return fmt.Sprintf("$schema in %q does not match with $schema in root", e.URL)
 }
+
+// ValidateSchemas makes the compiler validate every schema it compiles
+// against its draft's meta-schema, as upstream always does. cirun patch
+// (see PATCHES.md): off, because the only schema cirun compiles is
+// compose-go's embedded compose-spec.json, and validating it cost ~4 ms of
+// every `cirun config` (plus compiling the draft 2020-12 meta-schema).
+var ValidateSchemas = false

@@ -97,7 +97,7 @@ func (ptr jsonPointer) concat(next jsonPointer) jsonPointer {
 }
 
 func (ptr jsonPointer) append(tok string) jsonPointer {
-	return jsonPointer(fmt.Sprintf("%s/%s", ptr, escape(tok)))
+	return ptr + "/" + jsonPointer(escape(tok)) // cirun patch: was fmt.Sprintf
 }
 
 func (ptr jsonPointer) append2(tok1, tok2 string) jsonPointer {

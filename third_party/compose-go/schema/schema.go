@@ -17,11 +17,14 @@
 package schema
 
 import (
+	"crypto/sha256"
 	// Enable support for embedded static resources
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -80,16 +83,49 @@ func compileSchema() (*jsonschema.Schema, error) {
 	return compiledSchema, compiledSchemaErr
 }
 
-// Validate uses the jsonschema to validate the configuration
-func Validate(config map[string]interface{}) error {
-	schema, err := compileSchema()
-	if err != nil {
-		return err
-	}
+// ValidCache remembers configurations that validated, so that a process
+// validating one it has seen before skips compiling the schema. cirun
+// patch (see PATCHES.md): compiling compose-spec.json is most of a short
+// command's time; nil (the default) caches nothing.
+var ValidCache interface {
+	// Has reports whether a configuration with this key validated.
+	Has(key string) bool
+	// Add records that the configuration with this key validated.
+	Add(key string)
+}
 
+// validKey identifies a configuration (its JSON form, map keys sorted)
+// under this schema.
+func validKey(marshaled []byte) string {
+	h := sha256.New()
+	_, _ = io.WriteString(h, Schema)
+	_, _ = h.Write([]byte{0})
+	_, _ = h.Write(marshaled)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Validate uses the jsonschema to validate the configuration
+func Validate(config map[string]interface{}) (err error) {
 	// santhosh-tekuri doesn't allow derived types
 	// see https://github.com/santhosh-tekuri/jsonschema/pull/240
 	marshaled, err := json.Marshal(config)
+	if err != nil {
+		return err
+	}
+	var key string
+	if ValidCache != nil { // cirun patch
+		key = validKey(marshaled)
+		if ValidCache.Has(key) {
+			return nil
+		}
+		defer func() {
+			if err == nil {
+				ValidCache.Add(key)
+			}
+		}()
+	}
+
+	schema, err := compileSchema()
 	if err != nil {
 		return err
 	}
@@ -103,7 +139,7 @@ func Validate(config map[string]interface{}) error {
 	err = schema.Validate(raw)
 	var verr *jsonschema.ValidationError
 	if ok := errors.As(err, &verr); ok {
-		return validationError{getMostSpecificError(verr)}
+		err = validationError{getMostSpecificError(verr)}
 	}
 	return err
 }

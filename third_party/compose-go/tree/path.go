@@ -52,21 +52,30 @@ func (p Path) Parts() []string {
 }
 
 func (p Path) Matches(pattern Path) bool {
-	patternParts := pattern.Parts()
-	parts := p.Parts()
-
-	if len(patternParts) != len(parts) {
-		return false
-	}
-	for index, part := range parts {
-		switch patternParts[index] {
-		case PathMatchAll, part:
-			continue
-		default:
+	// cirun patch (see PATCHES.md): compares part by part without
+	// splitting both paths into slices on every call.
+	ps, pp := string(p), string(pattern)
+	for {
+		i := strings.Index(ps, pathSeparator)
+		j := strings.Index(pp, pathSeparator)
+		part, pat := ps, pp
+		if i >= 0 {
+			part = ps[:i]
+		}
+		if j >= 0 {
+			pat = pp[:j]
+		}
+		if pat != PathMatchAll && pat != part {
 			return false
 		}
+		if (i < 0) != (j < 0) {
+			return false
+		}
+		if i < 0 {
+			return true
+		}
+		ps, pp = ps[i+len(pathSeparator):], pp[j+len(pathSeparator):]
 	}
-	return true
 }
 
 func (p Path) Last() string {
