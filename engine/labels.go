@@ -26,3 +26,15 @@ const (
 func ProjectFilter(project string) Filter {
 	return Filter{Labels: map[string]string{LabelProject: project}, All: true}
 }
+
+// MatchLabels reports whether have carries every label in want ("" matches
+// any value): what a Filter's Labels select.
+func MatchLabels(have, want map[string]string) bool {
+	for k, v := range want {
+		got, ok := have[k]
+		if !ok || (v != "" && got != v) {
+			return false
+		}
+	}
+	return true
+}

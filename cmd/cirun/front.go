@@ -168,7 +168,7 @@ func prefetch(c *rest.Client, f engine.Filter) *prefetched {
 // ListContainers keeps, of the prefetched list, the containers f selects.
 // f must ask for no more than the prefetch did.
 func (p *prefetched) ListContainers(ctx context.Context, f engine.Filter) ([]engine.Container, error) {
-	if !f.All || !rest.MatchLabels(f.Labels, p.f.Labels) {
+	if !f.All || !engine.MatchLabels(f.Labels, p.f.Labels) {
 		return p.Client.ListContainers(ctx, f)
 	}
 	select {
@@ -181,7 +181,7 @@ func (p *prefetched) ListContainers(ctx context.Context, f engine.Filter) ([]eng
 	}
 	var out []engine.Container
 	for _, c := range p.list {
-		if rest.MatchLabels(c.Labels, f.Labels) {
+		if engine.MatchLabels(c.Labels, f.Labels) {
 			out = append(out, c)
 		}
 	}

@@ -407,7 +407,7 @@ func (e *Engine) ListContainers(_ context.Context, f engine.Filter) ([]engine.Co
 	defer e.mu.Unlock()
 	var out []engine.Container
 	for _, c := range e.containers {
-		if (f.All || c.c.Running()) && matchLabels(c.c.Labels, f.Labels) {
+		if (f.All || c.c.Running()) && engine.MatchLabels(c.c.Labels, f.Labels) {
 			out = append(out, c.snapshot())
 		}
 	}

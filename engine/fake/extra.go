@@ -292,7 +292,7 @@ func (e *Engine) ContainerEvents(ctx context.Context, f engine.EventFilter, fn f
 			if !f.Until.IsZero() && ev.Time.After(f.Until) {
 				return nil
 			}
-			if !matchLabels(ev.Attributes, f.Labels) {
+			if !engine.MatchLabels(ev.Attributes, f.Labels) {
 				continue
 			}
 			ev.Attributes = copyMap(ev.Attributes)

@@ -264,7 +264,7 @@ func (e *Engine) ListNetworks(_ context.Context, f engine.Filter) ([]engine.Netw
 	defer e.mu.Unlock()
 	var out []engine.Network
 	for _, n := range e.networks {
-		if matchLabels(n.Labels, f.Labels) {
+		if engine.MatchLabels(n.Labels, f.Labels) {
 			out = append(out, copyNetwork(n))
 		}
 	}
@@ -344,7 +344,7 @@ func (e *Engine) ListVolumes(_ context.Context, f engine.Filter) ([]engine.Volum
 	defer e.mu.Unlock()
 	var out []engine.Volume
 	for _, v := range e.volumes {
-		if matchLabels(v.Labels, f.Labels) {
+		if engine.MatchLabels(v.Labels, f.Labels) {
 			c := *v
 			c.Labels = copyMap(v.Labels)
 			out = append(out, c)
@@ -393,18 +393,6 @@ func copyMap(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-// matchLabels reports whether have carries every label in want ("" matches
-// any value).
-func matchLabels(have, want map[string]string) bool {
-	for k, v := range want {
-		got, ok := have[k]
-		if !ok || (v != "" && got != v) {
-			return false
-		}
-	}
-	return true
 }
 
 // writeLines writes lines to w (nil discards).

@@ -198,7 +198,7 @@ func (e *Engine) ContainerEvents(ctx context.Context, f engine.EventFilter, fn f
 				return eventsErr(ctx, err)
 			}
 			ce, keep := fromEvent(ev)
-			if !keep || !rest.MatchLabels(ce.Attributes, f.Labels) {
+			if !keep || !engine.MatchLabels(ce.Attributes, f.Labels) {
 				continue
 			}
 			if ferr := fn(ce); ferr != nil {

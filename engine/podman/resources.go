@@ -160,7 +160,7 @@ func (e *Engine) ListNetworks(ctx context.Context, f engine.Filter) ([]engine.Ne
 	}
 	var out []engine.Network
 	for _, n := range list {
-		if rest.MatchLabels(n.Labels, f.Labels) {
+		if engine.MatchLabels(n.Labels, f.Labels) {
 			out = append(out, fromNetwork(n))
 		}
 	}
@@ -228,7 +228,7 @@ func (e *Engine) ListVolumes(ctx context.Context, f engine.Filter) ([]engine.Vol
 	}
 	var out []engine.Volume
 	for _, v := range list {
-		if v != nil && rest.MatchLabels(v.Labels, f.Labels) {
+		if v != nil && engine.MatchLabels(v.Labels, f.Labels) {
 			out = append(out, fromVolume(&v.VolumeConfigResponse))
 		}
 	}

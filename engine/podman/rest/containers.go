@@ -99,7 +99,7 @@ func (c *Client) ListContainers(ctx context.Context, f engine.Filter) ([]engine.
 	}
 	out := make([]engine.Container, 0, len(list))
 	for _, lc := range list {
-		if !MatchLabels(lc.Labels, f.Labels) {
+		if !engine.MatchLabels(lc.Labels, f.Labels) {
 			continue
 		}
 		out = append(out, lc.container())
@@ -129,18 +129,6 @@ func LabelFilters(labels map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// MatchLabels reports whether have carries every label in want ("" matches
-// any value). Podman filters server-side; this double-checks the AND.
-func MatchLabels(have, want map[string]string) bool {
-	for k, v := range want {
-		got, ok := have[k]
-		if !ok || (v != "" && got != v) {
-			return false
-		}
-	}
-	return true
 }
 
 func (lc listedContainer) container() engine.Container {
