@@ -180,16 +180,26 @@ func (s *service) prepareDir() error {
 // ContainersConf returns the containers.conf cirun's own service runs
 // with: no default ulimits (podman's defaults fail with EPERM in some
 // containers and CI sandboxes), the k8s-file log driver (logs work without
-// journald), and runc when installed (crun fails on hybrid cgroups).
+// journald), runc when installed (crun fails on hybrid cgroups), and a
+// short exit_command_delay (see ExecCleanupDelay).
 func ContainersConf() string {
 	var b strings.Builder
 	b.WriteString("# Written by cirun for its own podman service; rewritten at each start.\n")
 	b.WriteString("[containers]\ndefault_ulimits = []\nlog_driver = \"k8s-file\"\n")
+	b.WriteString("\n[engine]\n")
+	fmt.Fprintf(&b, "exit_command_delay = %d\n", int(ExecCleanupDelay/time.Second))
 	if p := runcPath(); p != "" {
-		b.WriteString("\n[engine]\nruntime = \"runc\"\n")
+		b.WriteString("runtime = \"runc\"\n")
 	}
 	return b.String()
 }
+
+// ExecCleanupDelay is how long the conmon of a finished exec session (a
+// readiness probe, `cirun exec`) waits before it removes the session and
+// exits. Podman's default, 300 s, kept two conmon processes per probe
+// alive for five minutes after their project was gone; cirun reads an exec's
+// exit code as soon as its output ends, so a few seconds suffice.
+const ExecCleanupDelay = 10 * time.Second
 
 // runcPath returns where runc is installed, "" if it is not.
 func runcPath() string {

@@ -139,9 +139,10 @@ func TestOwnService(t *testing.T) {
 		t.Errorf("New: source %s endpoint %s, want own service in %s", e1.Source(), e1.Endpoint(), dir)
 	}
 	conf, err := os.ReadFile(dir + "/containers.conf")
-	if err != nil || !strings.Contains(string(conf), "default_ulimits = []") {
+	if err != nil || !strings.Contains(string(conf), "default_ulimits = []") || !strings.Contains(string(conf), "exit_command_delay = 10") {
 		t.Errorf("containers.conf: %q, %v", conf, err)
 	}
+	checkExecCleanup(ctx, t, e1)
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
@@ -383,5 +384,45 @@ func TestFrontClientMatchesEngine(t *testing.T) {
 	}
 	if _, err := front.InspectContainer(ctx, run+"-missing"); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("front inspect of a missing container: %v, want ErrNotFound", err)
+	}
+}
+
+// checkExecCleanup runs an exec in a container of e's own service, removes
+// the container, and checks that the exec session's conmon processes exit
+// within ExecCleanupDelay and a margin (with Podman's default, 300 s, they
+// outlived the project by five minutes).
+func checkExecCleanup(ctx context.Context, t *testing.T, e *Engine) {
+	t.Helper()
+	id, err := e.CreateContainer(ctx, &engine.ContainerSpec{Name: randName("cirun-test-exec-"), Image: testImage, Command: []string{"sleep", "60"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = e.RemoveContainer(context.Background(), id, engine.RemoveOptions{Force: true}) }()
+	if err := e.StartContainer(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if code, err := e.Exec(ctx, id, engine.ExecSpec{Cmd: []string{"true"}}); err != nil || code != 0 {
+		t.Fatalf("exec: %d %v", code, err)
+	}
+	if err := e.RemoveContainer(ctx, id, engine.RemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	limit := ExecCleanupDelay + 20*time.Second
+	deadline := time.Now().Add(limit)
+	for {
+		out, _ := exec.Command("ps", "-C", "conmon", "-o", "args=").Output()
+		left := 0
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.Contains(l, "--exec-attach") && strings.Contains(l, id) {
+				left++
+			}
+		}
+		if left == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d exec conmon processes of removed container %s still run %v after it was removed", left, id, limit)
+		}
+		time.Sleep(200 * time.Millisecond) // polling processes, not synchronising
 	}
 }
