@@ -17,6 +17,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/paths"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/compose-spec/compose-go/v2/utils"
+	"github.com/sirupsen/logrus"
 )
 
 // Options says which compose files to load and how, with the meaning of
@@ -63,6 +64,9 @@ type Options struct {
 	// an error, as in docker compose, which checks it only where it
 	// creates containers and in `config`.
 	NoCreate bool
+	// Render is set by `config`, which only prints the model: a key cirun
+	// cannot run (Check) is then a warning, not an error.
+	Render bool
 	// Warn receives the loader's warnings, one line each, formatted as
 	// docker compose prints them ("WARN[0000] The \"FOO\" variable is not
 	// set. Defaulting to a blank string."). nil discards them.
@@ -152,7 +156,14 @@ func load(ctx context.Context, o Options, profiles []string, warn io.Writer) (*t
 	// an optional dependency on a disabled service is no dependency: drop it
 	// so the runner (and a `config` rendering loaded again) never sees it
 	p = p.WithoutUnresolvedOptionalDependencies().WithoutUnnecessaryResources()
-	if err := check(p, src); err != nil {
+	// Keys cirun cannot run matter where it creates containers: `config`
+	// prints any valid model (as docker compose does) with a warning, and
+	// commands on existing containers (down after a key was added) work.
+	switch err := check(p, src); {
+	case err == nil || o.NoCreate:
+	case o.Render:
+		logrus.Warnf("%s (up, run and create refuse it)", err)
+	default:
 		return nil, err
 	}
 	if !o.NoCreate {

@@ -708,3 +708,24 @@ func TestLoadEnvFileRaw(t *testing.T) {
 		t.Errorf("bad raw env file: %v", err)
 	}
 }
+
+// A key cirun cannot run fails the commands that create containers, is a
+// warning for `config` (Render), which prints the model as docker compose
+// does, and does not concern commands on existing containers (NoCreate).
+func TestLoadUnsupportedKeyByCommand(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "compose.yaml")
+	writeFile(t, f, "services:\n  web:\n    image: busybox\n    deploy:\n      placement:\n        constraints: [node.role == manager]\n")
+	if _, _, err := loadT(t, Options{Files: []string{f}}); err == nil || !strings.Contains(err.Error(), "services.web.deploy.placement: not supported") {
+		t.Errorf("load for up: %v, want the unsupported-key error", err)
+	}
+	p, warn, err := loadT(t, Options{Files: []string{f}, Render: true})
+	if err != nil || p.Services["web"].Deploy == nil || p.Services["web"].Deploy.Placement.Constraints[0] != "node.role == manager" {
+		t.Fatalf("load for config: %v, want the project with its placement", err)
+	}
+	if !strings.Contains(warn, "WARN[") || !strings.Contains(warn, "services.web.deploy.placement: not supported") {
+		t.Errorf("load for config warned %q, want the unsupported key named", warn)
+	}
+	if _, warn, err := loadT(t, Options{Files: []string{f}, NoCreate: true}); err != nil || warn != "" {
+		t.Errorf("load for down: %v, warnings %q; want neither", err, warn)
+	}
+}

@@ -19,7 +19,10 @@ func supportDoc() string {
 	b.WriteString("A key is supported when its path is listed below or lies under a listed path (`*` is any\n")
 	b.WriteString("name, `[]` any list element). `x-*` extensions are always accepted and kept. Services of\n")
 	b.WriteString("inactive profiles are not checked, nor networks and volumes no enabled service uses (they\n")
-	b.WriteString("are dropped, as docker compose does).\n\n")
+	b.WriteString("are dropped, as docker compose does). The commands that create containers (`up`, `run`,\n")
+	b.WriteString("`create`, `test`, `build`, `scale`...) refuse such a key; `config`, which only prints the\n")
+	b.WriteString("model, prints it with a warning naming the key, and commands on existing containers (`down`,\n")
+	b.WriteString("`ps`, `logs`, `stop`...) do not check.\n\n")
 	b.WriteString("| Key | Accepted values | Note |\n|---|---|---|\n")
 	for _, r := range Supported {
 		if r.Internal {

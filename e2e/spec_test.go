@@ -242,6 +242,10 @@ func TestSpecUnsupportedIsAnError(t *testing.T) {
 	if left := leftovers(p); len(left) > 0 {
 		t.Errorf("a rejected file created %v", left)
 	}
+	// config prints any valid model, as docker compose does, and warns.
+	res = specIn(t, f, p)(0, "config")
+	mustContain(t, "config stdout", res.stdout, "uts: host")
+	mustContain(t, "config stderr", res.stderr, "services.app.uts: not supported by cirun yet")
 
 	res = specIn(t, filepath.Join(fixtures, "spec-unsupported", "tmpfs-size.yaml"), p)(1, "up", "-d")
 	mustContain(t, "stderr", res.stderr, "creating volume "+p+"_mem (driver_opts o: size= needs a Podman newer than 4.3")

@@ -226,6 +226,15 @@ func (e *env) project(c *cli.Context, enable ...string) (*types.Project, error) 
 	return e.load(c, false, enable)
 }
 
+// renderProject loads the compose project for `config`, which prints it:
+// keys cirun cannot run are warnings there.
+func (e *env) renderProject(c *cli.Context, enable ...string) (*types.Project, error) {
+	o := e.composeOptions(c)
+	o.EnableServices = enable
+	o.Render = true
+	return compose.Load(c.Context, o)
+}
+
 // existingProject loads the compose project for a command that acts on
 // existing containers only.
 func (e *env) existingProject(c *cli.Context) (*types.Project, error) {

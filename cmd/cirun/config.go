@@ -40,13 +40,13 @@ func (e *env) configCommand() *cli.Command {
 			}
 			switch {
 			case c.Bool("services"), c.Bool("volumes"), c.Bool("networks"):
-				p, err := e.project(c)
+				p, err := e.renderProject(c)
 				if err != nil {
 					return err
 				}
 				return e.printLines(configNames(p, c))
 			case c.String("hash") != "":
-				p, err := e.project(c)
+				p, err := e.renderProject(c)
 				if err != nil {
 					return err
 				}
@@ -56,7 +56,7 @@ func (e *env) configCommand() *cli.Command {
 				}
 				return e.printLines(lines)
 			case c.Bool("profiles"):
-				p, err := e.project(c, args...)
+				p, err := e.renderProject(c, args...)
 				if err != nil {
 					return err
 				}
@@ -86,7 +86,7 @@ func (e *env) configCommand() *cli.Command {
 				_, err = e.stdout.Write(out)
 				return err
 			case c.Bool("environment"):
-				p, err := e.project(c, args...)
+				p, err := e.renderProject(c, args...)
 				if err != nil {
 					return err
 				}
@@ -134,7 +134,7 @@ func (e *env) configCommand() *cli.Command {
 // services they depend on (all services when names is empty), as docker
 // compose config SERVICE... does.
 func (e *env) selected(c *cli.Context, names []string) (*types.Project, error) {
-	p, err := e.project(c, names...)
+	p, err := e.renderProject(c, names...)
 	if err != nil || len(names) == 0 {
 		return p, err
 	}

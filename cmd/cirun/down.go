@@ -26,7 +26,7 @@ func (e *env) downCommand() *cli.Command {
 				return fmt.Errorf("invalid value for --rmi: %q (want local or all)", v)
 			}
 			name := c.String("project-name")
-			p, perr := e.project(c)
+			p, perr := e.existingProject(c)
 			if perr != nil && name == "" {
 				return perr
 			}
