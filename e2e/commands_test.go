@@ -690,3 +690,43 @@ func TestFrontBinary(t *testing.T) {
 		t.Errorf("ps differs between the binaries:\nfront %s\nfull  %s", a, b)
 	}
 }
+
+// --dry-run (docker compose's global flag): every progress line says
+// DRY-RUN MODE, the exit code is the command's, and nothing changes: no
+// project after a dry `up`, a running project still running after a dry
+// `stop` and `down`.
+func TestDryRun(t *testing.T) {
+	p := project(t)
+	f := fixture("dryrun")
+	res := cirun(t, nil, "--dry-run", "-f", f, "-p", p, "up", "-d", "--wait")
+	if res.code != 0 {
+		t.Fatalf("dry up exited %d", res.code)
+	}
+	for _, want := range []string{"DRY-RUN MODE - Network " + p + "_default Created", "DRY-RUN MODE - Container " + p + "-web-1 Healthy", "DRY-RUN MODE - Container " + p + "-worker-1 Started"} {
+		mustContain(t, "dry up stderr", res.stderr, want)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(res.stderr), "\n") {
+		if !strings.Contains(l, "DRY-RUN MODE - ") {
+			t.Errorf("dry up progress line without the dry-run prefix: %q", l)
+		}
+	}
+	if left := leftovers(p); len(left) > 0 {
+		t.Fatalf("dry up created %v", left)
+	}
+
+	if res := cirun(t, nil, "-f", f, "-p", p, "up", "-d", "--wait"); res.code != 0 {
+		t.Fatalf("up exited %d", res.code)
+	}
+	t.Cleanup(func() { cirun(t, nil, "-p", p, "down", "-v", "-t", "0") })
+	for _, args := range [][]string{{"stop"}, {"down", "-v"}, {"rm", "-sf"}} {
+		res := cirun(t, nil, append([]string{"--dry-run", "-f", f, "-p", p}, args...)...)
+		if res.code != 0 {
+			t.Errorf("dry %s exited %d", args[0], res.code)
+		}
+		mustContain(t, "dry "+args[0]+" stderr", res.stderr, "DRY-RUN MODE - Container "+p+"-web-1 Stop")
+		wantStatus(t, "running", p+"-web-1", p+"-worker-1")
+	}
+	if out := podman(t, "volume", "ls", "--filter", "label=com.docker.compose.project="+p, "--format", "{{.Name}}"); out != p+"_data" {
+		t.Errorf("volumes after the dry down -v: %q, want %s_data", out, p)
+	}
+}

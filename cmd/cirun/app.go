@@ -18,6 +18,7 @@ import (
 
 	"github.com/cirun-dev/cirun/compose"
 	"github.com/cirun-dev/cirun/engine"
+	"github.com/cirun-dev/cirun/engine/dryrun"
 	"github.com/cirun-dev/cirun/imagebuild"
 	"github.com/cirun-dev/cirun/runner"
 )
@@ -152,9 +153,38 @@ func (e *env) engine(c *cli.Context) (engine.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to podman: %w (run `cirun doctor` for a diagnosis)", err)
 	}
-	e.eng = eng
 	e.closers = append(e.closers, closeEngine)
+	if dryRun(c) {
+		eng = dryrun.New(eng)
+	}
+	e.eng = eng
 	return eng, nil
+}
+
+// dryRun reports whether the global --dry-run was given: engine writes are
+// then only pretended (engine/dryrun), builds do not run, and every
+// progress line starts with docker compose's "DRY-RUN MODE - ".
+func dryRun(c *cli.Context) bool {
+	for _, cc := range c.Lineage() {
+		if cc.Bool("dry-run") {
+			return true
+		}
+	}
+	return false
+}
+
+// dryRunPrefix starts every progress line of a dry run, as docker compose's.
+const dryRunPrefix = "DRY-RUN MODE - "
+
+// dryRunBuilder pretends to build: the image is only recorded as existing
+// in the dry-run engine.
+type dryRunBuilder struct{ eng *dryrun.Engine }
+
+func (b dryRunBuilder) Build(_ context.Context, req imagebuild.Request) (imagebuild.Result, error) {
+	for _, t := range req.Tags {
+		b.eng.MarkImage(t)
+	}
+	return imagebuild.Result{ImageID: "dryRunId"}, nil
 }
 
 // containerLister is what `ps` and `ls` read containers with: the engine
@@ -195,6 +225,15 @@ func (e *env) runner(c *cli.Context) (*runner.Runner, error) {
 	b := e.builder
 	e.mu.Unlock()
 	events, stdout, stderr := newDisplay(e.stdout, e.stderr, progress)
+	keys := filepath.Join(dataDir(), "build-keys")
+	if d, ok := eng.(*dryrun.Engine); ok {
+		b, keys = dryRunBuilder{d}, ""
+		show := events
+		events = func(ev runner.Event) {
+			ev.Kind = dryRunPrefix + ev.Kind
+			show(ev)
+		}
+	}
 	return runner.New(eng, runner.Options{
 		Builder:          b,
 		Events:           events,
@@ -204,7 +243,7 @@ func (e *env) runner(c *cli.Context) (*runner.Runner, error) {
 		BuildProgress:    buildProgress(progress),
 		Registry:         buildRegistry(c),
 		InsecureRegistry: insecureRegistry(c),
-		BuildKeyDir:      filepath.Join(dataDir(), "build-keys"),
+		BuildKeyDir:      keys,
 	}), nil
 }
 

@@ -29,6 +29,7 @@ func (e *env) app() *cli.App {
 			&cli.StringFlag{Name: "ansi", Value: "auto", EnvVars: []string{"COMPOSE_ANSI"}, Usage: "control characters: never, always, auto"},
 			&cli.IntFlag{Name: "parallel", Value: -1, EnvVars: []string{"COMPOSE_PARALLEL_LIMIT"}, Usage: "maximum parallelism, -1 for unlimited"},
 			&cli.StringFlag{Name: "host", EnvVars: []string{"CONTAINER_HOST"}, Usage: "Podman service URI (default: a running socket, else cirun's own service)"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "execute command in dry run mode: report what would change, change nothing"},
 			registryGlobalFlag(),
 			insecureRegistryGlobalFlag(),
 		},

@@ -17,6 +17,7 @@ var (
 		module + "/engine",
 		module + "/imagebuild",
 		module + "/engine/podman/rest",
+		module + "/engine/dryrun",
 	}
 	forbidden = []string{
 		"github.com/containers/podman",
