@@ -118,3 +118,30 @@ func TestLogsIndex(t *testing.T) {
 	res := run(1, "logs", "--index", "2")
 	mustContain(t, "logs --index without a service", res.stderr, "exactly one service")
 }
+
+// logs --since/--until bound the lines by time, as docker's: relative
+// ("1h": all of a fresh container's lines), a time before the container
+// started (--until: none), a time after its output (--since: none).
+func TestLogsSinceUntil(t *testing.T) {
+	p := project(t)
+	run := in(t, filepath.Join(fixtures, "logs-index", "compose.yaml"), p)
+	defer run(0, "down", "-t", "0")
+	before := time.Now().Add(-2 * time.Second).UTC().Format(time.RFC3339)
+	run(0, "up", "-d")
+	eventually(t, "both replicas' output in logs", 30*time.Second, func() bool {
+		out := run(0, "logs", "hello").stdout
+		return strings.Contains(out, "hello-1  | hello") && strings.Contains(out, "hello-2  | hello")
+	})
+	after := time.Now().Add(2 * time.Second).UTC().Format(time.RFC3339)
+	if out := run(0, "logs", "--since", "1h", "--index", "1", "hello").stdout; out != "hello-1  | hello\n" {
+		t.Errorf("logs --since 1h: %q", out)
+	}
+	if out := run(0, "logs", "--until", before, "hello").stdout; out != "" {
+		t.Errorf("logs --until %s (before the start): %q, want nothing", before, out)
+	}
+	if out := run(0, "logs", "--since", after, "hello").stdout; out != "" {
+		t.Errorf("logs --since %s (after the output): %q, want nothing", after, out)
+	}
+	res := run(1, "logs", "--since", "yesterday")
+	mustContain(t, "logs --since yesterday", res.stderr, "invalid value for --since")
+}

@@ -285,7 +285,8 @@ type LogOptions struct {
 	Follow     bool
 	Tail       int // last N lines; 0 = all
 	Timestamps bool
-	Since      time.Time
+	Since      time.Time // zero: from the start
+	Until      time.Time // zero: to the end (or on, with Follow)
 }
 
 // ExecSpec is a command to run in a container.

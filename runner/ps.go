@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 
@@ -69,6 +70,8 @@ type LogsOptions struct {
 	Tail       int
 	Timestamps bool
 	NoPrefix   bool
+	// Since and Until bound the lines shown by time (zero: unbounded).
+	Since, Until time.Time
 	// Index, when > 0, selects the service's container of that number
 	// (--index); it needs exactly one service.
 	Index int
@@ -109,7 +112,7 @@ func (r *Runner) Logs(ctx context.Context, project string, o LogsOptions) error 
 				prefix = ""
 			}
 			w := &prefixWriter{mu: &mu, out: r.opts.Stdout, prefix: prefix}
-			err := r.eng.ContainerLogs(ctx, c.ID, engine.LogOptions{Follow: o.Follow, Tail: o.Tail, Timestamps: o.Timestamps}, w, w)
+			err := r.eng.ContainerLogs(ctx, c.ID, engine.LogOptions{Follow: o.Follow, Tail: o.Tail, Timestamps: o.Timestamps, Since: o.Since, Until: o.Until}, w, w)
 			w.Flush()
 			if err != nil && ctx.Err() == nil {
 				errc <- fmt.Errorf("logs of %s: %w", c.Name, err)

@@ -466,10 +466,10 @@ func (e *Engine) ContainerLogs(ctx context.Context, id string, opts engine.LogOp
 	}
 	lines := append([]logLine(nil), c.logs...)
 	e.mu.Unlock()
-	if !opts.Since.IsZero() {
+	if !opts.Since.IsZero() || !opts.Until.IsZero() {
 		var kept []logLine
 		for _, l := range lines {
-			if !l.at.Before(opts.Since) {
+			if !l.at.Before(opts.Since) && (opts.Until.IsZero() || !l.at.After(opts.Until)) {
 				kept = append(kept, l)
 			}
 		}

@@ -229,6 +229,9 @@ func (e *Engine) ContainerLogs(ctx context.Context, id string, opts engine.LogOp
 	if !opts.Since.IsZero() {
 		params.Set("since", strconv.FormatFloat(float64(opts.Since.UnixNano())/1e9, 'f', 9, 64))
 	}
+	if !opts.Until.IsZero() {
+		params.Set("until", strconv.FormatFloat(float64(opts.Until.UnixNano())/1e9, 'f', 9, 64))
+	}
 	resp, err := conn.DoRequest(e.ctx(ctx), nil, "GET", "/containers/%s/logs", params, nil, id)
 	if err != nil {
 		if ctx.Err() != nil {
