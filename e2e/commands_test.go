@@ -730,3 +730,36 @@ func TestDryRun(t *testing.T) {
 		t.Errorf("volumes after the dry down -v: %q, want %s_data", out, p)
 	}
 }
+
+// build --build-arg KEY=VALUE (and KEY, from the environment) wins over the
+// service's build args, as docker compose's.
+func TestCmdBuildArg(t *testing.T) {
+	p := project(t)
+	f := fixture("buildarg")
+	t.Cleanup(func() { cirun(t, nil, "-f", f, "-p", p, "down", "--rmi", "local", "-t", "0") })
+	greeting := func() string {
+		t.Helper()
+		res := cirun(t, nil, "-f", f, "-p", p, "run", "--rm", "--no-build", "app")
+		if res.code != 0 {
+			t.Fatalf("run exited %d", res.code)
+		}
+		return strings.TrimSpace(res.stdout)
+	}
+	for _, c := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{nil, nil, "from-file"},
+		{nil, []string{"--build-arg", "GREETING=from-flag"}, "from-flag"},
+		{[]string{"GREETING=from-env"}, []string{"--build-arg", "GREETING"}, "from-env"},
+	} {
+		res := cirun(t, c.env, append([]string{"-f", f, "-p", p, "build"}, append(c.args, "app")...)...)
+		if res.code != 0 {
+			t.Fatalf("build %v exited %d", c.args, res.code)
+		}
+		if got := greeting(); got != c.want {
+			t.Errorf("after build %v the image says %q, want %q", c.args, got, c.want)
+		}
+	}
+}
