@@ -251,6 +251,11 @@ func (e *env) composeOptions(c *cli.Context) compose.Options {
 		Environ:       os.Environ(),
 		Stdin:         e.stdin,
 		Warn:          e.stderr,
+		// `config`'s own switches (no other command defines them)
+		NoNormalize:    c.Bool("no-normalize"),
+		NoResolvePaths: c.Bool("no-path-resolution"),
+		NoConsistency:  c.Bool("no-consistency"),
+		NoResolveEnv:   c.Bool("no-env-resolution"),
 	}
 }
 
