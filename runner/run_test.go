@@ -323,3 +323,48 @@ func TestRunOrphans(t *testing.T) {
 		t.Errorf("RemoveOrphans warned: %+v", events)
 	}
 }
+
+// With dependencies to bring up, run passes IgnoreOrphans and
+// RemoveOrphans on to them: the orphans are handled once, as docker
+// compose's Create of the dependencies does.
+func TestRunOrphansWithDependencies(t *testing.T) {
+	ctx := context.Background()
+	r, eng, _ := specRunner(t)
+	var warnings int
+	r.opts.Events = func(e Event) {
+		if e.Status == "Warning" && strings.Contains(e.Detail, "Found orphan containers") {
+			warnings++
+		}
+	}
+	p := runProject()
+	db := types.ServiceConfig{Name: "db"}
+	db.Image, db.Command = "img", types.ShellCommand{"sleep", "300"}
+	p.Services["db"] = db
+	back := p.Services["back"]
+	back.DependsOn = types.DependsOnConfig{"db": {Condition: types.ServiceConditionStarted, Required: true}}
+	p.Services["back"] = back
+	if _, err := r.Run(ctx, p, RunOptions{Service: "back", Name: "first", Command: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(ctx, p, RunOptions{Service: "back", Name: "second", Remove: true, IgnoreOrphans: true, Command: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if warnings != 0 {
+		t.Errorf("IgnoreOrphans: %d warnings", warnings)
+	}
+	if _, err := r.Run(ctx, p, RunOptions{Service: "back", Name: "third", Remove: true, Command: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if warnings != 1 {
+		t.Errorf("%d warnings about the exited one-off, want 1", warnings)
+	}
+	if _, err := r.Run(ctx, p, RunOptions{Service: "back", Name: "fourth", Remove: true, RemoveOrphans: true, Command: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.InspectContainer(ctx, "first"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("RemoveOrphans left the exited one-off: %v", err)
+	}
+	if c, err := eng.InspectContainer(ctx, "p-db-1"); err != nil || !c.Running() {
+		t.Errorf("dependency db: %+v, %v; want it running", c, err)
+	}
+}
