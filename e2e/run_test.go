@@ -205,3 +205,20 @@ func TestRunEnvFromFile(t *testing.T) {
 	res := run(1, "run", "--rm", "--env-from-file", filepath.Join(dir, "missing.env"), "front")
 	mustContain(t, "missing --env-from-file", res.stderr, "missing.env: no such file or directory")
 }
+
+// run -q prints nothing on stdout, the container's stdout included, and
+// no progress; the container's stderr still shows.
+func TestRunQuiet(t *testing.T) {
+	p := project(t)
+	run := in(t, filepath.Join(fixtures, "run-quiet", "compose.yaml"), p)
+	defer run(0, "down", "-t", "0")
+	res := run(0, "run", "-q", "--rm", "talk")
+	if res.stdout != "" {
+		t.Errorf("run -q stdout = %q, want nothing", res.stdout)
+	}
+	if strings.TrimSpace(res.stderr) != "to-stderr" {
+		t.Errorf("run -q stderr = %q, want the container's stderr only", res.stderr)
+	}
+	res = run(0, "run", "--rm", "talk")
+	mustContain(t, "run stdout", res.stdout, "to-stdout")
+}

@@ -195,13 +195,17 @@ func (e *env) runner(c *cli.Context) (*runner.Runner, error) {
 	b := e.builder
 	e.mu.Unlock()
 	events, stdout, stderr := newDisplay(e.stdout, e.stderr, progress)
+	bp := buildProgress(progress)
+	if c.Bool("quiet-build") { // run's flag
+		bp = "quiet"
+	}
 	return runner.New(eng, runner.Options{
 		Builder:          b,
 		Events:           events,
 		Stdout:           stdout,
 		Stderr:           stderr,
 		Version:          version,
-		BuildProgress:    buildProgress(progress),
+		BuildProgress:    bp,
 		Registry:         buildRegistry(c),
 		InsecureRegistry: insecureRegistry(c),
 		BuildKeyDir:      filepath.Join(dataDir(), "build-keys"),

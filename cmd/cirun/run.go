@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"slices"
@@ -43,10 +44,17 @@ func (e *env) runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet-pull", Usage: "pull without printing progress information (cirun never prints pull progress)"},
 			&cli.BoolFlag{Name: "remove-orphans", Usage: "remove containers for services not defined in the compose file"},
 			&cli.BoolFlag{Name: "use-aliases", Usage: "give the container the service's network aliases (its name and aliases)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "don't print anything to STDOUT (progress quiet, the container's stdout discarded)"},
+			&cli.BoolFlag{Name: "quiet-build", Usage: "suppress the build's step output"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
 				return cli.Exit("run: a service name is required", 1)
+			}
+			if c.Bool("quiet") {
+				// as docker compose: progress quiet, stdout discarded
+				_ = c.Set("progress", "quiet")
+				e.stdout = io.Discard
 			}
 			svc := c.Args().First()
 			p, err := e.project(c, svc)

@@ -41,7 +41,8 @@ func TestRunOptions(t *testing.T) {
 // run's docker compose flags --cap-add, --cap-drop (repeatable, values not
 // split on commas), --env-from-file (-e wins, then the first file; ${VAR}
 // in a file refers to -e), --pull, --quiet-pull, --remove-orphans,
-// --use-aliases; COMPOSE_IGNORE_ORPHANS from the project environment.
+// --use-aliases (--quiet-build and -q parse; they act on the display);
+// COMPOSE_IGNORE_ORPHANS from the project environment.
 func TestRunComposeFlags(t *testing.T) {
 	dir := t.TempDir()
 	first, second := filepath.Join(dir, "first.env"), filepath.Join(dir, "second.env")
@@ -62,7 +63,7 @@ func TestRunComposeFlags(t *testing.T) {
 	app := &cli.App{Name: "cirun", Commands: []*cli.Command{cmd}, Flags: e.app().Flags}
 	args := []string{"cirun", "run", "--cap-add", "NET_ADMIN", "--cap-add=SYS_TIME", "--cap-drop", "MKNOD",
 		"-e", "SET=from-e", "--env-from-file", first, "--env-from-file=" + second, "--pull", "always", "--quiet-pull",
-		"--remove-orphans", "--use-aliases", "back"}
+		"--remove-orphans", "--use-aliases", "--quiet-build", "-q", "back"}
 	if runErr := app.Run(args); runErr != nil || err != nil {
 		t.Fatal(runErr, err)
 	}
