@@ -368,3 +368,19 @@ func TestRunOrphansWithDependencies(t *testing.T) {
 		t.Errorf("dependency db: %+v, %v; want it running", c, err)
 	}
 }
+
+// up --pull (and create --pull) replace every service's pull_policy as
+// run's does.
+func TestUpPull(t *testing.T) {
+	ctx := context.Background()
+	r, eng, _ := specRunner(t)
+	if err := r.Up(ctx, runProject(), UpOptions{Detach: true, Pull: "always"}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(eng.Calls(), "pull img") {
+		t.Errorf("up --pull always did not pull: %q", eng.Calls())
+	}
+	if err := r.Up(ctx, runProject(), UpOptions{Detach: true, Pull: "weekly"}); err == nil || err.Error() != `invalid --pull option "weekly"` {
+		t.Errorf("up --pull weekly: %v", err)
+	}
+}

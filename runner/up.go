@@ -46,6 +46,8 @@ type UpOptions struct {
 	StopTimeout *time.Duration
 	// Scale overrides the number of replicas of services (--scale).
 	Scale map[string]int
+	// Pull replaces every service's pull_policy (--pull, as RunOptions.Pull).
+	Pull string
 
 	// The rest applies to an attached up (Detach false).
 
@@ -81,6 +83,9 @@ type svcRun struct {
 func (r *Runner) Up(ctx context.Context, p *types.Project, o UpOptions) error {
 	p, err := scaled(p, o.Scale)
 	if err != nil {
+		return err
+	}
+	if p, err = withPullPolicy(p, o.Pull); err != nil {
 		return err
 	}
 	if o.ExitCodeFrom != "" {
