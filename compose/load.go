@@ -71,6 +71,28 @@ type Options struct {
 	// docker compose prints them ("WARN[0000] The \"FOO\" variable is not
 	// set. Defaulting to a blank string."). nil discards them.
 	Warn io.Writer
+
+	// The rest are `docker compose config`'s switches; every other command
+	// leaves them false.
+
+	// NoNormalize skips compose-go's normalization (--no-normalize): no
+	// default network, no build defaults, the model as written.
+	NoNormalize bool
+	// NoResolvePaths leaves relative paths relative (--no-path-resolution).
+	NoResolvePaths bool
+	// NoConsistency skips compose-go's consistency checks and the
+	// container_name uniqueness check (--no-consistency).
+	NoConsistency bool
+	// NoResolveEnv keeps env_file entries instead of reading them into
+	// environment (--no-env-resolution).
+	NoResolveEnv bool
+}
+
+// loaderOptions sets compose-go's options that o's config switches change.
+func (o Options) loaderOptions(lo *loader.Options) {
+	lo.SkipNormalization = o.NoNormalize
+	lo.ResolvePaths = !o.NoResolvePaths
+	lo.SkipConsistencyCheck = o.NoConsistency
 }
 
 // source is one compose file and its content.
@@ -143,6 +165,7 @@ func load(ctx context.Context, o Options, profiles []string, warn io.Writer) (*t
 		projectName(in.po, details.WorkingDir),
 		loader.WithProfiles(profiles),
 		func(lo *loader.Options) {
+			o.loaderOptions(lo)
 			// resolved below, service by service, to name the
 			// service in errors
 			lo.SkipResolveEnvironment = true
@@ -166,10 +189,13 @@ func load(ctx context.Context, o Options, profiles []string, warn io.Writer) (*t
 	default:
 		return nil, err
 	}
-	if !o.NoCreate {
+	if !o.NoCreate && !o.NoConsistency {
 		if err := uniqueContainerNames(p, src, o.EnableServices); err != nil {
 			return nil, err
 		}
+	}
+	if o.NoResolveEnv {
+		return p, nil
 	}
 	return resolveEnvironment(p, src)
 }

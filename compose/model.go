@@ -51,6 +51,7 @@ func model(ctx context.Context, o Options, skipValidation bool) (m map[string]an
 	m, err = loader.LoadModelWithContext(ctx, in.details,
 		projectName(in.po, in.details.WorkingDir),
 		func(lo *loader.Options) {
+			o.loaderOptions(lo)
 			lo.SkipInterpolation = true
 			lo.SkipResolveEnvironment = true
 			lo.SkipValidation = skipValidation

@@ -8,17 +8,12 @@ import (
 )
 
 // Render returns p as `docker compose config` prints it: format is "yaml"
-// (the default when empty) or "json"; env_file entries are dropped (their
-// variables are in environment) and every $ is escaped as $$, so the output
-// loads again to the same project. YAML lists each service's keys in
-// docker compose's order.
+// (the default when empty) or "json"; every $ is escaped as $$, so the
+// output loads again to the same project. YAML lists each service's keys in
+// docker compose's order. (Load has already folded env_file entries into
+// environment, unless Options.NoResolveEnv kept them.)
 func Render(p *types.Project, format string) ([]byte, error) {
 	out := *p
-	out.Services = types.Services{}
-	for name, s := range p.Services {
-		s.EnvFiles = nil
-		out.Services[name] = s
-	}
 	var (
 		b   []byte
 		err error

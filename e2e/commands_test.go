@@ -763,3 +763,18 @@ func TestCmdBuildArg(t *testing.T) {
 		}
 	}
 }
+
+// config --resolve-image-digests and --lock-image-digests run in cirun-full
+// (the front links no registry client) and fail clearly, naming the image,
+// when its registry does not answer.
+func TestConfigResolveDigestsUnreachable(t *testing.T) {
+	f := filepath.Join(fixtures, "config-digests", "compose.yaml")
+	for _, flag := range []string{"--resolve-image-digests", "--lock-image-digests"} {
+		res := cirun(t, nil, "-f", f, "config", flag)
+		if res.code != 1 {
+			t.Errorf("config %s exited %d, want 1", flag, res.code)
+		}
+		mustContain(t, "config "+flag+" stderr", res.stderr, "failed to resolve digest for 127.0.0.1:9/cirun/app:1")
+		mustContain(t, "config "+flag+" stderr", res.stderr, "connection refused")
+	}
+}

@@ -145,3 +145,107 @@ func TestLogsSinceUntil(t *testing.T) {
 	res := run(1, "logs", "--since", "yesterday")
 	mustContain(t, "logs --since yesterday", res.stderr, "invalid value for --since")
 }
+
+// An exited one-off of an earlier run is an orphan: the next run warns,
+// COMPOSE_IGNORE_ORPHANS silences it, --remove-orphans removes it; the
+// service has no dependency (docker compose checks orphans all the same).
+func TestRunOrphanWarning(t *testing.T) {
+	p := project(t)
+	f := filepath.Join(fixtures, "run-orphans", "compose.yaml")
+	run := in(t, f, p)
+	defer run(0, "down", "-t", "0")
+	res := run(0, "run", "back")
+	if strings.Contains(res.stderr, "Found orphan") {
+		t.Errorf("first run warned about orphans")
+	}
+	first := strings.Fields(podman(t, "ps", "-a", "-q", "--filter", "label=com.docker.compose.project="+p))
+	if len(first) != 1 {
+		t.Fatalf("containers after the first run: %q, want its one-off", first)
+	}
+	res = run(0, "run", "--rm", "back")
+	mustContain(t, "second run's stderr", res.stderr, "Found orphan containers (["+p+"-back-run-")
+	mustContain(t, "second run's stdout", res.stdout, "Hello there!!")
+	if res := cirun(t, []string{"COMPOSE_IGNORE_ORPHANS=True"}, "-f", f, "-p", p, "run", "--rm", "back"); res.code != 0 || strings.Contains(res.stderr, "Found orphan") {
+		t.Errorf("run with COMPOSE_IGNORE_ORPHANS=True: exit %d, stderr %q", res.code, res.stderr)
+	}
+	run(0, "run", "--rm", "--remove-orphans", "back")
+	if left := podman(t, "ps", "-a", "-q", "--filter", "label=com.docker.compose.project="+p); left != "" {
+		t.Errorf("run --remove-orphans left %q", left)
+	}
+}
+
+// --cap-add and --cap-drop change the one-off's effective capabilities.
+func TestRunCapAddDrop(t *testing.T) {
+	p := project(t)
+	run := in(t, filepath.Join(fixtures, "run-caps", "compose.yaml"), p)
+	defer run(0, "down", "-t", "0")
+	capEff := func(args ...string) uint64 {
+		t.Helper()
+		out := run(0, append(append([]string{"run", "--rm"}, args...), "caps")...).stdout
+		hex, _ := strings.CutPrefix(strings.Join(strings.Fields(out), " "), "CapEff: ")
+		v, err := strconv.ParseUint(hex, 16, 64)
+		if err != nil {
+			t.Fatalf("CapEff line %q: %v", out, err)
+		}
+		return v
+	}
+	const chown, netAdmin, netRaw = 1 << 0, 1 << 12, 1 << 13
+	plain := capEff()
+	if plain&chown == 0 || plain&netAdmin != 0 || plain&netRaw != 0 {
+		t.Fatalf("service's CapEff %x: want CHOWN, no NET_ADMIN, no NET_RAW (cap_drop)", plain)
+	}
+	got := capEff("--cap-add", "NET_ADMIN", "--cap-add=NET_RAW", "--cap-drop", "CHOWN")
+	if got&chown != 0 || got&netAdmin == 0 || got&netRaw == 0 {
+		t.Errorf("--cap-add NET_ADMIN --cap-add NET_RAW --cap-drop CHOWN: CapEff %x", got)
+	}
+}
+
+// A one-off answers to its service's name and aliases only with
+// --use-aliases.
+func TestRunUseAliases(t *testing.T) {
+	p := project(t)
+	run := in(t, filepath.Join(fixtures, "run-aliases", "compose.yaml"), p)
+	defer run(0, "down", "-t", "0")
+	run(0, "run", "-d", "back")
+	if got := strings.TrimSpace(run(0, "run", "--rm", "ask").stdout); got != "back=no\napi=no" {
+		t.Errorf("without --use-aliases: %q, want back=no api=no", got)
+	}
+	run(0, "run", "-d", "--use-aliases", "back")
+	if got := strings.TrimSpace(run(0, "run", "--rm", "ask").stdout); got != "back=yes\napi=yes" {
+		t.Errorf("with --use-aliases: %q, want back=yes api=yes", got)
+	}
+}
+
+// --env-from-file sets the file's variables over the service's; -e wins.
+func TestRunEnvFromFile(t *testing.T) {
+	p := project(t)
+	dir := filepath.Join(fixtures, "run-env-from-file")
+	run := in(t, filepath.Join(dir, "compose.yaml"), p)
+	defer run(0, "down", "-t", "0")
+	envFile := filepath.Join(dir, "run.env")
+	if got := strings.TrimSpace(run(0, "run", "--rm", "--env-from-file", envFile, "front").stdout); got != "FOO=BAR BAR=baz KEEP=kept" {
+		t.Errorf("run --env-from-file: %q", got)
+	}
+	if got := strings.TrimSpace(run(0, "run", "--rm", "-e", "FOO=cli", "--env-from-file", envFile, "front").stdout); got != "FOO=cli BAR=baz KEEP=kept" {
+		t.Errorf("run -e FOO=cli --env-from-file: %q", got)
+	}
+	res := run(1, "run", "--rm", "--env-from-file", filepath.Join(dir, "missing.env"), "front")
+	mustContain(t, "missing --env-from-file", res.stderr, "missing.env: no such file or directory")
+}
+
+// run -q prints nothing on stdout, the container's stdout included, and
+// no progress; the container's stderr still shows.
+func TestRunQuiet(t *testing.T) {
+	p := project(t)
+	run := in(t, filepath.Join(fixtures, "run-quiet", "compose.yaml"), p)
+	defer run(0, "down", "-t", "0")
+	res := run(0, "run", "-q", "--rm", "talk")
+	if res.stdout != "" {
+		t.Errorf("run -q stdout = %q, want nothing", res.stdout)
+	}
+	if strings.TrimSpace(res.stderr) != "to-stderr" {
+		t.Errorf("run -q stderr = %q, want the container's stderr only", res.stderr)
+	}
+	res = run(0, "run", "--rm", "talk")
+	mustContain(t, "run stdout", res.stdout, "to-stdout")
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,12 +47,81 @@ type RunOptions struct {
 	// syntax) added to the service's; a relative bind source is taken
 	// from the current directory.
 	Volumes []string
+	// CapAdd and CapDrop add capabilities to the service's, or drop them
+	// (--cap-add, --cap-drop): one added is no longer dropped, one dropped
+	// no longer added, as docker compose does.
+	CapAdd  []string
+	CapDrop []string
+	// Pull replaces every service's pull_policy (--pull: always, missing,
+	// never, build, if_not_present); "" or "policy" keeps them.
+	Pull string
+	// UseAliases gives the one-off the service's network aliases (its name
+	// and the aliases its networks list), so that other containers reach
+	// it by the service's name (--use-aliases).
+	UseAliases bool
+	// RemoveOrphans removes, IgnoreOrphans neither removes nor reports,
+	// the project's orphan containers (see UpOptions).
+	RemoveOrphans bool
+	IgnoreOrphans bool
+}
+
+// pullPolicies are the values --pull takes, as docker compose.
+var pullPolicies = []string{types.PullPolicyAlways, types.PullPolicyNever, types.PullPolicyBuild,
+	types.PullPolicyMissing, types.PullPolicyIfNotPresent}
+
+// withPullPolicy returns p with every service's pull_policy set to policy
+// (--pull); "" and "policy" return p unchanged.
+func withPullPolicy(p *types.Project, policy string) (*types.Project, error) {
+	if policy == "" || policy == "policy" {
+		return p, nil
+	}
+	if !slices.Contains(pullPolicies, policy) {
+		return nil, fmt.Errorf("invalid --pull option %q", policy)
+	}
+	out := *p
+	out.Services = types.Services{}
+	for name, s := range p.Services {
+		s.PullPolicy = policy
+		out.Services[name] = s
+	}
+	return &out, nil
+}
+
+// runCaps returns the one-off's capabilities to add and to drop, as docker
+// compose computes them: --cap-add ones are added (and no longer dropped),
+// then --cap-drop ones dropped (and no longer added), so a capability
+// given to both ends up dropped.
+func runCaps(svc types.ServiceConfig, o RunOptions) (add, drop []string) {
+	add = appendNew(slices.Clone(svc.CapAdd), o.CapAdd)
+	drop = without(slices.Clone(svc.CapDrop), o.CapAdd)
+	drop = appendNew(drop, o.CapDrop)
+	add = without(add, o.CapDrop)
+	return add, drop
+}
+
+// appendNew appends to list the items it does not have yet.
+func appendNew(list, items []string) []string {
+	for _, c := range items {
+		if !slices.Contains(list, c) {
+			list = append(list, c)
+		}
+	}
+	return list
+}
+
+// without removes items from list.
+func without(list, items []string) []string {
+	return slices.DeleteFunc(list, func(c string) bool { return slices.Contains(items, c) })
 }
 
 // Run runs a one-off container of a service, after bringing up its
 // dependencies, with its output on Stdout. It returns the container's exit
 // code.
 func (r *Runner) Run(ctx context.Context, p *types.Project, o RunOptions) (int, error) {
+	p, err := withPullPolicy(p, o.Pull)
+	if err != nil {
+		return 1, err
+	}
 	svc, ok := p.Services[o.Service]
 	if !ok {
 		return 1, fmt.Errorf("no such service: %s", o.Service)
@@ -100,6 +170,7 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o RunOptions) (int, 
 		return 1, err
 	}
 	run.Volumes = append(append([]types.ServiceVolumeConfig(nil), svc.Volumes...), vols...)
+	run.CapAdd, run.CapDrop = runCaps(svc, o)
 	c, err := s.createContainer(ctx, run, img, 1, name, true, func(spec *engine.ContainerSpec) {
 		if len(o.Command) > 0 {
 			spec.Command = o.Command
@@ -120,6 +191,15 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o RunOptions) (int, 
 		}
 		spec.Restart = ""
 		spec.Ports = ports
+		if o.UseAliases {
+			for i, att := range spec.Networks {
+				for k := range run.Networks {
+					if nc, ok := p.Networks[k]; ok && nc.Name == att.Name {
+						spec.Networks[i].Aliases = networkAliases(run, k)
+					}
+				}
+			}
+		}
 		// detached, --rm is the engine's to do once the command exits
 		spec.AutoRemove = o.Detach && o.Remove
 	})
@@ -194,17 +274,29 @@ func withoutKeys(names, env []string) []string {
 
 // upDependencies brings up the services svc depends on and waits for their
 // conditions, as `run` and `test` need.
+// Orphans are reported (or removed) first, as docker compose's `run` does
+// even when there is no dependency to bring up.
 func (s *session) upDependencies(ctx context.Context, svc types.ServiceConfig, o RunOptions) error {
-	if o.NoDeps || len(svc.DependsOn) == 0 {
-		return nil
-	}
 	var deps []string
-	for d, dep := range svc.DependsOn {
-		if _, ok := s.project.Services[d]; ok || dep.Required {
-			deps = append(deps, d)
+	if !o.NoDeps {
+		for d, dep := range svc.DependsOn {
+			if _, ok := s.project.Services[d]; ok || dep.Required {
+				deps = append(deps, d)
+			}
 		}
 	}
-	runs, err := s.up(ctx, deps, UpOptions{Detach: true, Build: o.Build, NoBuild: o.NoBuild, NoRecreate: o.NoRecreate})
+	if len(deps) == 0 {
+		if o.IgnoreOrphans {
+			return nil
+		}
+		existing, err := s.r.eng.ListContainers(ctx, engine.ProjectFilter(s.project.Name))
+		if err != nil {
+			return fmt.Errorf("listing containers of project %s: %w", s.project.Name, err)
+		}
+		return s.handleOrphans(ctx, orphans(s.project, existing), o.RemoveOrphans)
+	}
+	runs, err := s.up(ctx, deps, UpOptions{Detach: true, Build: o.Build, NoBuild: o.NoBuild, NoRecreate: o.NoRecreate,
+		RemoveOrphans: o.RemoveOrphans, IgnoreOrphans: o.IgnoreOrphans})
 	if err != nil {
 		return err
 	}

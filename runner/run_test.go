@@ -195,3 +195,192 @@ func TestRunNoRecreate(t *testing.T) {
 		t.Errorf("run without --no-recreate kept the changed dependency")
 	}
 }
+
+// --cap-add and --cap-drop change the service's capabilities as docker
+// compose does: an added one is no longer dropped and the reverse, and one
+// given to both ends up dropped.
+func TestRunCapabilities(t *testing.T) {
+	ctx := context.Background()
+	r, eng, _ := specRunner(t)
+	p := runProject()
+	back := p.Services["back"]
+	back.CapAdd, back.CapDrop = []string{"NET_ADMIN", "SYS_PTRACE"}, []string{"MKNOD"}
+	p.Services["back"] = back
+	o := RunOptions{Service: "back", Name: "c", Detach: true,
+		CapAdd: []string{"MKNOD", "SYS_TIME", "CHOWN"}, CapDrop: []string{"NET_ADMIN", "CHOWN"}}
+	if _, err := r.Run(ctx, p, o); err != nil {
+		t.Fatal(err)
+	}
+	spec := eng.spec("c")
+	if want := []string{"SYS_PTRACE", "MKNOD", "SYS_TIME"}; !reflect.DeepEqual(spec.CapAdd, want) {
+		t.Errorf("CapAdd = %q, want %q", spec.CapAdd, want)
+	}
+	if want := []string{"NET_ADMIN", "CHOWN"}; !reflect.DeepEqual(spec.CapDrop, want) {
+		t.Errorf("CapDrop = %q, want %q", spec.CapDrop, want)
+	}
+	if !reflect.DeepEqual(p.Services["back"].CapAdd, []string{"NET_ADMIN", "SYS_PTRACE"}) {
+		t.Errorf("the project's service was changed: %q", p.Services["back"].CapAdd)
+	}
+}
+
+// A one-off answers to the service's name on its networks only with
+// --use-aliases.
+func TestRunUseAliases(t *testing.T) {
+	ctx := context.Background()
+	for _, use := range []bool{false, true} {
+		r, eng, _ := specRunner(t)
+		p := runProject()
+		back := p.Services["back"]
+		back.Networks = map[string]*types.ServiceNetworkConfig{"default": {Aliases: []string{"api"}}}
+		p.Services["back"] = back
+		if _, err := r.Run(ctx, p, RunOptions{Service: "back", Name: "a", Detach: true, UseAliases: use}); err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		if use {
+			want = []string{"back", "api"}
+		}
+		nets := eng.spec("a").Networks
+		if len(nets) != 1 || nets[0].Name != "p_default" || !reflect.DeepEqual(nets[0].Aliases, want) {
+			t.Errorf("use-aliases %t: networks %+v, want p_default with aliases %q", use, nets, want)
+		}
+	}
+}
+
+// --pull replaces every service's pull_policy: always pulls an image that
+// is present, never does not pull one that is missing; other values are
+// refused with docker compose's message.
+func TestRunPull(t *testing.T) {
+	ctx := context.Background()
+	r, eng, _ := specRunner(t)
+	if _, err := r.Run(ctx, runProject(), RunOptions{Service: "back", Name: "a", Detach: true, Pull: "always"}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(eng.Calls(), "pull img") {
+		t.Errorf("--pull always did not pull: %q", eng.Calls())
+	}
+	eng.ResetCalls()
+	if _, err := r.Run(ctx, runProject(), RunOptions{Service: "back", Name: "b", Detach: true, Pull: "policy"}); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(eng.Calls(), "pull img") {
+		t.Errorf("--pull policy (pull_policy unset, image present) pulled: %q", eng.Calls())
+	}
+	p := runProject()
+	back := p.Services["back"]
+	back.Image = "missing"
+	p.Services["back"] = back
+	_, err := r.Run(ctx, p, RunOptions{Service: "back", Detach: true, Pull: "never"})
+	if err == nil || !strings.Contains(err.Error(), "not found locally") || slices.Contains(eng.Calls(), "pull missing") {
+		t.Errorf("--pull never with a missing image: %v (calls %q)", err, eng.Calls())
+	}
+	if _, err := r.Run(ctx, runProject(), RunOptions{Service: "back", Detach: true, Pull: "sometimes"}); err == nil || err.Error() != `invalid --pull option "sometimes"` {
+		t.Errorf("--pull sometimes: %v", err)
+	}
+}
+
+// run reports the project's orphans even when the service has no
+// dependency (an exited one-off of an earlier run is one), removes them
+// with RemoveOrphans and says nothing with IgnoreOrphans.
+func TestRunOrphans(t *testing.T) {
+	ctx := context.Background()
+	r, eng, _ := specRunner(t)
+	var events []Event
+	r.opts.Events = func(e Event) { events = append(events, e) }
+	warnings := func() (n int) {
+		for _, e := range events {
+			if e.Status == "Warning" && strings.Contains(e.Detail, "Found orphan containers ([p-back-run-1])") {
+				n++
+			}
+		}
+		return n
+	}
+	if _, err := r.Run(ctx, runProject(), RunOptions{Service: "back", Name: "p-back-run-1", Command: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if warnings() != 0 {
+		t.Fatalf("first run warned about orphans: %+v", events)
+	}
+	if _, err := r.Run(ctx, runProject(), RunOptions{Service: "back", Name: "p-back-run-2", Remove: true, Command: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if warnings() != 1 {
+		t.Errorf("second run: %d orphan warnings, want 1: %+v", warnings(), events)
+	}
+	if _, err := r.Run(ctx, runProject(), RunOptions{Service: "back", Name: "p-back-run-3", Remove: true, IgnoreOrphans: true, Command: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if warnings() != 1 {
+		t.Errorf("IgnoreOrphans warned: %+v", events)
+	}
+	if _, err := r.Run(ctx, runProject(), RunOptions{Service: "back", Name: "p-back-run-4", Remove: true, RemoveOrphans: true, Command: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.InspectContainer(ctx, "p-back-run-1"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("RemoveOrphans left the exited one-off: %v", err)
+	}
+	if warnings() != 1 {
+		t.Errorf("RemoveOrphans warned: %+v", events)
+	}
+}
+
+// With dependencies to bring up, run passes IgnoreOrphans and
+// RemoveOrphans on to them: the orphans are handled once, as docker
+// compose's Create of the dependencies does.
+func TestRunOrphansWithDependencies(t *testing.T) {
+	ctx := context.Background()
+	r, eng, _ := specRunner(t)
+	var warnings int
+	r.opts.Events = func(e Event) {
+		if e.Status == "Warning" && strings.Contains(e.Detail, "Found orphan containers") {
+			warnings++
+		}
+	}
+	p := runProject()
+	db := types.ServiceConfig{Name: "db"}
+	db.Image, db.Command = "img", types.ShellCommand{"sleep", "300"}
+	p.Services["db"] = db
+	back := p.Services["back"]
+	back.DependsOn = types.DependsOnConfig{"db": {Condition: types.ServiceConditionStarted, Required: true}}
+	p.Services["back"] = back
+	if _, err := r.Run(ctx, p, RunOptions{Service: "back", Name: "first", Command: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(ctx, p, RunOptions{Service: "back", Name: "second", Remove: true, IgnoreOrphans: true, Command: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if warnings != 0 {
+		t.Errorf("IgnoreOrphans: %d warnings", warnings)
+	}
+	if _, err := r.Run(ctx, p, RunOptions{Service: "back", Name: "third", Remove: true, Command: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if warnings != 1 {
+		t.Errorf("%d warnings about the exited one-off, want 1", warnings)
+	}
+	if _, err := r.Run(ctx, p, RunOptions{Service: "back", Name: "fourth", Remove: true, RemoveOrphans: true, Command: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.InspectContainer(ctx, "first"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("RemoveOrphans left the exited one-off: %v", err)
+	}
+	if c, err := eng.InspectContainer(ctx, "p-db-1"); err != nil || !c.Running() {
+		t.Errorf("dependency db: %+v, %v; want it running", c, err)
+	}
+}
+
+// up --pull (and create --pull) replace every service's pull_policy as
+// run's does.
+func TestUpPull(t *testing.T) {
+	ctx := context.Background()
+	r, eng, _ := specRunner(t)
+	if err := r.Up(ctx, runProject(), UpOptions{Detach: true, Pull: "always"}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(eng.Calls(), "pull img") {
+		t.Errorf("up --pull always did not pull: %q", eng.Calls())
+	}
+	if err := r.Up(ctx, runProject(), UpOptions{Detach: true, Pull: "weekly"}); err == nil || err.Error() != `invalid --pull option "weekly"` {
+		t.Errorf("up --pull weekly: %v", err)
+	}
+}

@@ -203,9 +203,8 @@ func containerSpec(in specInput) (*engine.ContainerSpec, error) {
 			if !ok {
 				return nil, fmt.Errorf("service %s refers to undefined network %s", s.Name, k)
 			}
-			att := engine.NetworkAttachment{Name: nc.Name, Aliases: []string{s.Name}}
+			att := engine.NetworkAttachment{Name: nc.Name, Aliases: networkAliases(s, k)}
 			if sn := s.Networks[k]; sn != nil {
-				att.Aliases = append(att.Aliases, sn.Aliases...)
 				att.IPv4 = sn.Ipv4Address
 				att.IPv6 = sn.Ipv6Address
 				att.MAC = sn.MacAddress
@@ -518,6 +517,16 @@ func healthcheck(h *types.HealthCheckConfig, image *engine.Healthcheck) *engine.
 		return nil
 	}
 	return &out
+}
+
+// networkAliases are the names s answers to on its network k: its own,
+// then the aliases its networks entry lists.
+func networkAliases(s types.ServiceConfig, k string) []string {
+	aliases := []string{s.Name}
+	if sn := s.Networks[k]; sn != nil {
+		aliases = append(aliases, sn.Aliases...)
+	}
+	return aliases
 }
 
 func portMappings(p types.ServicePortConfig) ([]engine.PortMapping, error) {

@@ -46,6 +46,8 @@ type UpOptions struct {
 	StopTimeout *time.Duration
 	// Scale overrides the number of replicas of services (--scale).
 	Scale map[string]int
+	// Pull replaces every service's pull_policy (--pull, as RunOptions.Pull).
+	Pull string
 
 	// The rest applies to an attached up (Detach false).
 
@@ -81,6 +83,9 @@ type svcRun struct {
 func (r *Runner) Up(ctx context.Context, p *types.Project, o UpOptions) error {
 	p, err := scaled(p, o.Scale)
 	if err != nil {
+		return err
+	}
+	if p, err = withPullPolicy(p, o.Pull); err != nil {
 		return err
 	}
 	if o.ExitCodeFrom != "" {
@@ -237,25 +242,13 @@ func (s *session) up(ctx context.Context, targets []string, o UpOptions) (map[st
 		return nil, fmt.Errorf("listing containers of project %s: %w", p.Name, err)
 	}
 	byService := map[string][]engine.Container{}
-	var orphans []engine.Container
 	for _, c := range existing {
-		if c.Labels[engine.LabelOneoff] == "True" {
-			// docker compose counts exited one-off containers (`run`
-			// without --rm) as orphans, whatever their service.
-			if c.Exited() {
-				orphans = append(orphans, c)
-			}
-			continue
-		}
-		svc := c.Labels[engine.LabelService]
-		if _, ok := p.Services[svc]; ok {
+		if svc := c.Labels[engine.LabelService]; c.Labels[engine.LabelOneoff] != "True" {
 			byService[svc] = append(byService[svc], c)
-		} else if _, disabled := p.DisabledServices[svc]; !disabled {
-			orphans = append(orphans, c)
 		}
 	}
 	if !o.IgnoreOrphans {
-		if err := s.handleOrphans(ctx, orphans, o.RemoveOrphans); err != nil {
+		if err := s.handleOrphans(ctx, orphans(p, existing), o.RemoveOrphans); err != nil {
 			return nil, err
 		}
 	}
@@ -1027,6 +1020,28 @@ func (s *session) ensureVolumes(ctx context.Context, names []string) error {
 		r.event("Volume", vc.Name, "Created", "")
 	}
 	return nil
+}
+
+// orphans are, among a project's containers, those of services not in p
+// (disabled ones aside) and the exited one-off containers (`run` without
+// --rm), whatever their service, as docker compose counts them.
+func orphans(p *types.Project, containers []engine.Container) []engine.Container {
+	var out []engine.Container
+	for _, c := range containers {
+		if c.Labels[engine.LabelOneoff] == "True" {
+			if c.Exited() {
+				out = append(out, c)
+			}
+			continue
+		}
+		svc := c.Labels[engine.LabelService]
+		_, enabled := p.Services[svc]
+		_, disabled := p.DisabledServices[svc]
+		if !enabled && !disabled {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // handleOrphans warns about (or removes) containers of services no longer

@@ -234,13 +234,17 @@ func (e *env) runner(c *cli.Context) (*runner.Runner, error) {
 			show(ev)
 		}
 	}
+	bp := buildProgress(progress)
+	if c.Bool("quiet-build") { // run's flag
+		bp = "quiet"
+	}
 	return runner.New(eng, runner.Options{
 		Builder:          b,
 		Events:           events,
 		Stdout:           stdout,
 		Stderr:           stderr,
 		Version:          version,
-		BuildProgress:    buildProgress(progress),
+		BuildProgress:    bp,
 		Registry:         buildRegistry(c),
 		InsecureRegistry: insecureRegistry(c),
 		BuildKeyDir:      keys,
@@ -299,6 +303,11 @@ func (e *env) composeOptions(c *cli.Context) compose.Options {
 		Environ:       os.Environ(),
 		Stdin:         e.stdin,
 		Warn:          e.stderr,
+		// `config`'s own switches (no other command defines them)
+		NoNormalize:    c.Bool("no-normalize"),
+		NoResolvePaths: c.Bool("no-path-resolution"),
+		NoConsistency:  c.Bool("no-consistency"),
+		NoResolveEnv:   c.Bool("no-env-resolution"),
 	}
 }
 

@@ -94,7 +94,10 @@ func longValueFlags(flags []cli.Flag) map[string]bool {
 
 // posixShorts rewrites short flags the way docker's (pflag's) parser reads
 // them and urfave's does not: a value attached to its flag (`-t0`,
-// `-eKEY=V`) and switches grouped together (`rm -fsv`). It rewrites the
+// `-eKEY=V`) and switches grouped together (`rm -fsv`). A flag given under
+// two of its names (`-p 80 --publish 81`, which pflag takes and urfave
+// refuses: "Cannot use two forms of the same flag") is spelled the first
+// way throughout, so repeatable flags keep every value. It rewrites the
 // global flags and the command's own, up to the command's first argument
 // (after it come the arguments of `run`/`exec`'s command). It also returns
 // the command's name ("" when there is none or it is unknown).
@@ -104,6 +107,7 @@ func posixShorts(app *cli.App, args []string) (_ []string, command string) {
 	}
 	out := []string{args[0]}
 	flags := app.Flags
+	spell := spelling(flags)
 	inCommand := false
 	for i := 1; i < len(args); i++ {
 		a := args[i]
@@ -111,14 +115,19 @@ func posixShorts(app *cli.App, args []string) (_ []string, command string) {
 		case a == "--":
 			return append(out, args[i:]...), command
 		case strings.HasPrefix(a, "--"):
-			out = append(out, a)
-			if !strings.Contains(a, "=") && longValueFlags(flags)[a[2:]] && i+1 < len(args) {
+			name, value, hasValue := strings.Cut(a[2:], "=")
+			if hasValue {
+				out = append(out, spell(name)+"="+value)
+				continue
+			}
+			out = append(out, spell(name))
+			if longValueFlags(flags)[name] && i+1 < len(args) {
 				i++
 				out = append(out, args[i])
 			}
 			continue
 		case len(a) > 1 && a[0] == '-':
-			split, needsNext := splitShorts(a, shortFlags(flags))
+			split, needsNext := splitShorts(a, shortFlags(flags), spell)
 			out = append(out, split...)
 			if needsNext && i+1 < len(args) {
 				i++
@@ -136,20 +145,49 @@ func posixShorts(app *cli.App, args []string) (_ []string, command string) {
 		}
 		out = append(out, a)
 		flags, inCommand, command = cmd.Flags, true, cmd.Name
+		spell = spelling(flags)
 	}
 	return out, command
 }
 
+// spelling returns a function that turns a flag's name, as given, into
+// the argument to pass on: "-x" or "--name", or, when the same flag was
+// already given under another of its names, that first name. Unknown
+// names are passed on as they are.
+func spelling(flags []cli.Flag) func(name string) string {
+	byName := map[string]cli.Flag{}
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			byName[n] = f
+		}
+	}
+	first := map[cli.Flag]string{}
+	return func(name string) string {
+		if f, ok := byName[name]; ok {
+			if prev, seen := first[f]; seen {
+				name = prev
+			} else {
+				first[f] = name
+			}
+		}
+		if len(name) == 1 {
+			return "-" + name
+		}
+		return "--" + name
+	}
+}
+
 // splitShorts splits one "-abc" argument given the short flags (letter ->
-// takes a value). needsNext is true when the last flag's value is the next
-// argument. An argument with an unknown letter is returned as it is.
-func splitShorts(a string, shorts map[byte]bool) (split []string, needsNext bool) {
+// takes a value), each letter spelled by spell. needsNext is true when the
+// last flag's value is the next argument. An argument with an unknown
+// letter is returned as it is.
+func splitShorts(a string, shorts map[byte]bool, spell func(string) string) (split []string, needsNext bool) {
 	for j := 1; j < len(a); j++ {
 		value, known := shorts[a[j]]
 		if !known {
 			return []string{a}, false
 		}
-		split = append(split, "-"+string(a[j]))
+		split = append(split, spell(string(a[j])))
 		if value {
 			if rest := a[j+1:]; rest != "" {
 				return append(split, strings.TrimPrefix(rest, "=")), false

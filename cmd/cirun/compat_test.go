@@ -127,10 +127,31 @@ func TestPosixShorts(t *testing.T) {
 		{"cirun -f a.yml --host unix:///x -- ps", "cirun -f a.yml --host unix:///x -- ps", ""},
 		{"cirun nosuch ps", "cirun nosuch ps", ""},
 		{"cirun --registry ps config", "cirun --registry ps config", "config"},
+		// one flag under two names: the first name throughout
+		{"cirun run -p 80:80 --publish 81:81 -p82:82 web", "cirun run -p 80:80 -p 81:81 -p 82:82 web", "run"},
+		{"cirun run --publish=81:81 -Tp80 web", "cirun run --publish=81:81 -T --publish 80 web", "run"},
+		{"cirun -p x --project-name y ps", "cirun -p x -p y ps", "ps"},
+		{"cirun run --volumes /a:/a -v /b:/b --volume=/c:/c web", "cirun run --volumes /a:/a --volumes /b:/b --volumes=/c:/c web", "run"},
 	} {
 		got, cmd := posixShorts(app, strings.Fields(tc.in))
 		if want := strings.Fields(tc.want); !reflect.DeepEqual(got, want) || cmd != tc.cmd {
 			t.Errorf("posixShorts(%q) = %q, %q; want %q, %q", tc.in, got, cmd, want, tc.cmd)
 		}
+	}
+}
+
+// A repeatable flag given under both of its names keeps every value, in
+// order (urfave alone refuses "Cannot use two forms of the same flag").
+func TestBothSpellingsOfOneFlag(t *testing.T) {
+	var got []string
+	app := &cli.App{Name: "x", Commands: []*cli.Command{{Name: "run",
+		Flags:  []cli.Flag{&cli.GenericFlag{Name: "publish", Aliases: []string{"p"}, Value: &multi{}}},
+		Action: func(c *cli.Context) error { got = multiOf(c, "publish"); return nil }}}}
+	args, _ := posixShorts(app, strings.Fields("x run -p 80:80 --publish 81:81 -p82:82 --publish=83:83"))
+	if err := app.Run(args); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"80:80", "81:81", "82:82", "83:83"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("publish = %q, want %q", got, want)
 	}
 }

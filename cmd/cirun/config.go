@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -32,6 +33,13 @@ func (e *env) configCommand() *cli.Command {
 			&cli.BoolFlag{Name: "networks", Usage: "print the network names, one per line"},
 			&cli.BoolFlag{Name: "profiles", Usage: "print the profile names, one per line"},
 			&cli.BoolFlag{Name: "images", Usage: "print the image names, one per line"},
+			&cli.BoolFlag{Name: "models", Usage: "print the model names, one per line"},
+			&cli.BoolFlag{Name: "no-normalize", Usage: "don't normalize the compose model"},
+			&cli.BoolFlag{Name: "no-path-resolution", Usage: "don't resolve file paths"},
+			&cli.BoolFlag{Name: "no-consistency", Usage: "don't check model consistency - warning: may produce invalid Compose output"},
+			&cli.BoolFlag{Name: "no-env-resolution", Usage: "don't resolve service env files"},
+			&cli.BoolFlag{Name: "resolve-image-digests", Usage: "pin image tags to digests (asks each image's registry)"},
+			&cli.BoolFlag{Name: "lock-image-digests", Usage: "produce an override file with image digests"},
 		},
 		Action: func(c *cli.Context) error {
 			args := c.Args().Slice()
@@ -39,6 +47,12 @@ func (e *env) configCommand() *cli.Command {
 				e.stdout = io.Discard
 			}
 			switch {
+			case c.Bool("models"):
+				p, err := e.renderProject(c)
+				if err != nil {
+					return err
+				}
+				return e.printLines(modelNames(p))
 			case c.Bool("services"), c.Bool("volumes"), c.Bool("networks"):
 				p, err := e.renderProject(c)
 				if err != nil {
@@ -97,6 +111,9 @@ func (e *env) configCommand() *cli.Command {
 			if format == "" {
 				format = "yaml"
 			}
+			lock := c.Bool("lock-image-digests")
+			resolve := lock || c.Bool("resolve-image-digests")
+			digest := func(ref string) (string, error) { return imageDigest(c.Context, ref, insecureRegistry(c)) }
 			var out []byte
 			if c.Bool("no-interpolate") {
 				if len(args) > 0 {
@@ -106,6 +123,14 @@ func (e *env) configCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
+				if resolve {
+					if err := compose.ResolveModelDigests(m, digest); err != nil {
+						return err
+					}
+				}
+				if lock {
+					compose.LockModel(m)
+				}
 				if out, err = compose.RenderModel(m, format); err != nil {
 					return err
 				}
@@ -113,6 +138,14 @@ func (e *env) configCommand() *cli.Command {
 				p, err := e.selected(c, args)
 				if err != nil {
 					return err
+				}
+				if resolve {
+					if p, err = compose.ResolveDigests(p, digest); err != nil {
+						return err
+					}
+				}
+				if lock {
+					p = compose.Lock(p)
 				}
 				if out, err = compose.Render(p, format); err != nil {
 					return err
@@ -185,6 +218,18 @@ func profileNames(p *types.Project) []string {
 	}
 	slices.Sort(profiles)
 	return slices.Compact(profiles)
+}
+
+// modelNames returns the model: of every top-level model, in the models'
+// order by name.
+func modelNames(p *types.Project) []string {
+	var names []string
+	for _, key := range slices.Sorted(maps.Keys(p.Models)) {
+		if m := p.Models[key].Model; m != "" {
+			names = append(names, m)
+		}
+	}
+	return names
 }
 
 // printLines writes lines to stdout, one per line.

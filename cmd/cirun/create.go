@@ -17,6 +17,8 @@ func (e *env) createCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force-recreate", Usage: "recreate containers even if their configuration and image haven't changed"},
 			&cli.BoolFlag{Name: "no-recreate", Usage: "if containers already exist, don't recreate them"},
 			&cli.BoolFlag{Name: "remove-orphans", EnvVars: []string{"COMPOSE_REMOVE_ORPHANS"}, Usage: "remove containers for services not defined in the compose file"},
+			&cli.StringFlag{Name: "pull", Value: "policy", Usage: `pull images before creating ("always"|"missing"|"never"|"build"; default: each service's pull_policy)`},
+			&cli.BoolFlag{Name: "quiet-pull", Usage: "pull without printing progress information (cirun never prints pull progress)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.Bool("build") && c.Bool("no-build") {
@@ -43,6 +45,7 @@ func (e *env) createCommand() *cli.Command {
 				ForceRecreate: c.Bool("force-recreate"),
 				NoRecreate:    c.Bool("no-recreate"),
 				RemoveOrphans: c.Bool("remove-orphans"),
+				Pull:          c.String("pull"),
 			}
 			if err := orphanOptions(c, p, &o); err != nil {
 				return cli.Exit(err.Error(), 1)

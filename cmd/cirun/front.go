@@ -44,7 +44,7 @@ func main() {
 // are the arguments as parsed (for --host). `ps` starts listing the
 // containers here, so that the list comes while the project loads.
 func (e *env) handOff(orig []string, cmd string, args []string) error {
-	if !slices.Contains(frontCommands, cmd) {
+	if !slices.Contains(frontCommands, cmd) || (cmd == "config" && digestFlags(args)) {
 		return execFull(orig)
 	}
 	if cmd != "ps" && cmd != "ls" {
@@ -65,6 +65,19 @@ func (e *env) handOff(orig []string, cmd string, args []string) error {
 		e.frontLister = prefetch(c, engine.Filter{Labels: map[string]string{engine.LabelProject: ""}, All: true})
 	}
 	return nil
+}
+
+// digestFlags reports whether args (parsed, the command's included) ask
+// `config` to resolve image digests: that needs a registry client, which
+// only the full binary links.
+func digestFlags(args []string) bool {
+	for _, a := range args {
+		name, _, _ := strings.Cut(a, "=")
+		if name == "--resolve-image-digests" || name == "--lock-image-digests" {
+			return true
+		}
+	}
+	return false
 }
 
 // execFull replaces this process with the full binary. argv[0] is kept,

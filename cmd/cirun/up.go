@@ -41,6 +41,7 @@ func (e *env) upCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-log-prefix", Usage: "don't print the prefix in logs"},
 			&cli.BoolFlag{Name: "no-color", Usage: "produce monochrome output"},
 			&cli.BoolFlag{Name: "quiet-pull", Usage: "pull without printing progress information (cirun never prints pull progress)"},
+			&cli.StringFlag{Name: "pull", Value: "policy", Usage: `pull images before starting ("always"|"missing"|"never"|"build"; default: each service's pull_policy)`},
 			&cli.BoolFlag{Name: "menu", Usage: "accepted for docker compose compatibility; cirun has no interactive menu"},
 		},
 		Action: func(c *cli.Context) error {
@@ -86,6 +87,7 @@ func (e *env) upOptions(c *cli.Context) (runner.UpOptions, error) {
 		Attach:             c.StringSlice("attach"),
 		NoAttach:           c.StringSlice("no-attach"),
 		AttachDependencies: c.Bool("attach-dependencies"),
+		Pull:               c.String("pull"),
 	}
 	if t := c.Int("timeout"); t >= 0 {
 		d := time.Duration(t) * time.Second
