@@ -31,9 +31,15 @@ type UpOptions struct {
 	WaitTimeout time.Duration
 	Build       bool // --build: build images before starting
 	NoBuild     bool // --no-build: never build, fail on a missing image
-	// ForceRecreate / NoRecreate: --force-recreate / --no-recreate.
+	// ForceRecreate / NoRecreate: --force-recreate / --no-recreate. As in
+	// docker compose, ForceRecreate concerns the services named in
+	// Services (all when none is named), not the dependencies they pull in;
+	// NoRecreate concerns both.
 	ForceRecreate bool
 	NoRecreate    bool
+	// RecreateDeps (--always-recreate-deps) recreates those dependencies
+	// too.
+	RecreateDeps bool
 	NoDeps        bool
 	// RemoveOrphans removes, IgnoreOrphans neither removes nor reports, the
 	// orphans: containers of services not in the project (disabled ones
@@ -303,10 +309,12 @@ func (s *session) upService(ctx context.Context, name string, runs map[string]*s
 	}
 	if err == nil {
 		policy := recreateDiverged
-		if o.ForceRecreate {
-			policy = recreateForce
-		} else if o.NoRecreate {
+		named := len(o.Services) == 0 || slices.Contains(o.Services, name)
+		switch {
+		case o.NoRecreate:
 			policy = recreateNever
+		case named && o.ForceRecreate, !named && o.RecreateDeps:
+			policy = recreateForce
 		}
 		want := desired{Service: name, Replicas: replicas(svc), Hash: compose.ServiceHash(svc), ImageID: img.ID}
 		containers, steps, err = s.prepare(ctx, svc, img, decide(want, existing, policy), o)

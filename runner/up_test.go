@@ -138,6 +138,49 @@ func TestUpSecondRunKeepsUnchangedContainers(t *testing.T) {
 
 func strPtr(s string) *string { return &s }
 
+// --force-recreate recreates the named services only, as docker compose's;
+// --always-recreate-deps recreates their dependencies too; --no-recreate
+// recreates nothing.
+func TestUpRecreatePolicies(t *testing.T) {
+	r, eng, _ := fakeRunner(t)
+	p := stack("exit 0", "exit 0")
+	ctx := context.Background()
+	if err := r.Up(ctx, p, UpOptions{Services: []string{"app"}, Detach: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		o          UpOptions
+		app, db    bool // recreated
+		optionName string
+	}{
+		{UpOptions{ForceRecreate: true}, true, false, "--force-recreate app"},
+		{UpOptions{ForceRecreate: true, RecreateDeps: true}, true, true, "--force-recreate --always-recreate-deps app"},
+		{UpOptions{RecreateDeps: true}, false, true, "--always-recreate-deps app"},
+		{UpOptions{NoRecreate: true, ForceRecreate: false}, false, false, "--no-recreate app"},
+	} {
+		c.o.Services, c.o.Detach = []string{"app"}, true
+		eng.ResetCalls()
+		if err := r.Up(ctx, p, c.o); err != nil {
+			t.Fatal(err)
+		}
+		calls := eng.Calls()
+		if got := indexOf(calls, "create p-app-1") >= 0; got != c.app {
+			t.Errorf("up %s: app recreated %v, want %v\n%s", c.optionName, got, c.app, strings.Join(calls, "\n"))
+		}
+		if got := indexOf(calls, "create p-db-1") >= 0; got != c.db {
+			t.Errorf("up %s: db recreated %v, want %v\n%s", c.optionName, got, c.db, strings.Join(calls, "\n"))
+		}
+	}
+	// With no service named, every service is named.
+	eng.ResetCalls()
+	if err := r.Up(ctx, p, UpOptions{Detach: true, ForceRecreate: true}); err != nil {
+		t.Fatal(err)
+	}
+	if indexOf(eng.Calls(), "create p-db-1") < 0 {
+		t.Errorf("up --force-recreate (all services) did not recreate db")
+	}
+}
+
 func TestTestReturnsTheTestsExitCodeAndTearsDown(t *testing.T) {
 	r, eng, out := fakeRunner(t)
 	p := stack("exit 0", "exit 3")

@@ -103,6 +103,8 @@ func TestUpFlagErrors(t *testing.T) {
 		{[]string{"--wait", "--abort-on-container-exit"}, "--wait cannot be combined with"},
 		{[]string{"--exit-code-from", "a", "--abort-on-container-exit", "--abort-on-container-failure"}, "--abort-on-container-failure cannot be combined with --abort-on-container-exit"},
 		{[]string{"--build", "--no-build"}, "--build and --no-build are incompatible"},
+		{[]string{"--always-recreate-deps", "--no-recreate"}, "--always-recreate-deps and --no-recreate are incompatible"},
+		{[]string{"-V", "--no-recreate"}, "--force-recreate and --no-recreate are incompatible"},
 		{[]string{"--scale", "a=x"}, `invalid --scale option "a=x"`},
 	} {
 		e := &env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}

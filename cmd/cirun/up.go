@@ -26,6 +26,9 @@ func (e *env) upCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-build", Usage: "do not build an image, even if it is missing"},
 			&cli.BoolFlag{Name: "force-recreate", Usage: "recreate containers even if their configuration and image haven't changed"},
 			&cli.BoolFlag{Name: "no-recreate", Usage: "if containers already exist, don't recreate them"},
+			&cli.BoolFlag{Name: "always-recreate-deps", Usage: "recreate dependent containers; incompatible with --no-recreate"},
+			&cli.BoolFlag{Name: "renew-anon-volumes", Aliases: []string{"V"}, Usage: "recreate the containers with new anonymous volumes (cirun never carries anonymous volumes over)"},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "assume yes to prompts (cirun's up never prompts)"},
 			&cli.BoolFlag{Name: "no-deps", Usage: "don't start linked services"},
 			&cli.BoolFlag{Name: "remove-orphans", EnvVars: []string{"COMPOSE_REMOVE_ORPHANS"}, Usage: "remove containers for services not defined in the compose file"},
 			&cli.BoolFlag{Name: "no-start", Usage: "don't start the services after creating them"},
@@ -78,8 +81,9 @@ func (e *env) upOptions(c *cli.Context) (runner.UpOptions, error) {
 		WaitTimeout:        time.Duration(c.Int("wait-timeout")) * time.Second,
 		Build:              c.Bool("build"),
 		NoBuild:            c.Bool("no-build"),
-		ForceRecreate:      c.Bool("force-recreate"),
+		ForceRecreate:      c.Bool("force-recreate") || c.Bool("renew-anon-volumes"),
 		NoRecreate:         c.Bool("no-recreate"),
+		RecreateDeps:       c.Bool("always-recreate-deps"),
 		NoDeps:             c.Bool("no-deps"),
 		RemoveOrphans:      c.Bool("remove-orphans"),
 		NoStart:            c.Bool("no-start"),
@@ -119,6 +123,9 @@ func (e *env) upOptions(c *cli.Context) (runner.UpOptions, error) {
 	}
 	if o.ForceRecreate && o.NoRecreate {
 		return o, errors.New("--force-recreate and --no-recreate are incompatible")
+	}
+	if o.RecreateDeps && o.NoRecreate {
+		return o, errors.New("--always-recreate-deps and --no-recreate are incompatible")
 	}
 	scale, err := parseScale(c.StringSlice("scale"))
 	if err != nil {
