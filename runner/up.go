@@ -40,7 +40,7 @@ type UpOptions struct {
 	// RecreateDeps (--always-recreate-deps) recreates those dependencies
 	// too.
 	RecreateDeps bool
-	NoDeps        bool
+	NoDeps       bool
 	// RemoveOrphans removes, IgnoreOrphans neither removes nor reports, the
 	// orphans: containers of services not in the project (disabled ones
 	// aside) and exited one-off containers, as docker compose.
