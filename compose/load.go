@@ -146,6 +146,7 @@ func load(ctx context.Context, o Options, profiles []string, warn io.Writer) (*t
 			// resolved below, service by service, to name the
 			// service in errors
 			lo.SkipResolveEnvironment = true
+			lo.SkipResolveLabels = true
 		})
 	if err != nil {
 		return nil, loadError(err, src)
@@ -453,7 +454,8 @@ func profilesEnabling(p *types.Project, names []string) ([]string, error) {
 }
 
 // resolveEnvironment folds each service's env_file into its environment and
-// drops env_file, as docker compose does before creating containers.
+// drops env_file, as docker compose does before creating containers, and its
+// label_file into its labels (label_file stays, as in docker compose).
 func resolveEnvironment(p *types.Project, src []source) (*types.Project, error) {
 	services := types.Services{}
 	for _, name := range ServiceNames(p) {
@@ -468,6 +470,13 @@ func resolveEnvironment(p *types.Project, src []source) (*types.Project, error) 
 			return nil, &Error{File: locate(src, path, true), Service: name, Key: "env_file",
 				Msg: envFileMsg(err), Err: err}
 		}
+		// label_file is kept in the model, as docker compose prints it
+		resolved, err = resolved.WithServicesLabelsResolved(false)
+		if err != nil {
+			path := "services." + name + ".label_file"
+			return nil, &Error{File: locate(src, path, true), Service: name, Key: "label_file",
+				Msg: envFileMsg(err), Err: err}
+		}
 		services[name] = resolved.Services[name]
 	}
 	out := *p
@@ -476,7 +485,7 @@ func resolveEnvironment(p *types.Project, src []source) (*types.Project, error) 
 }
 
 // envFileMsg shortens compose-go's "env file X not found: stat X: no such
-// file or directory" to "env file X not found".
+// file or directory" to "env file X not found" (and "label file X ..." alike).
 func envFileMsg(err error) string {
 	msg := err.Error()
 	if before, _, ok := strings.Cut(msg, " not found: "); ok {

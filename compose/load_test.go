@@ -729,3 +729,24 @@ func TestLoadUnsupportedKeyByCommand(t *testing.T) {
 		t.Errorf("load for down: %v, warnings %q; want neither", err, warn)
 	}
 }
+
+// label_file is folded into labels (labels win) and kept in the model; a
+// missing one is docker compose's "label file X not found", naming the
+// service, not a bare "no such file or directory".
+func TestLabelFile(t *testing.T) {
+	p, _ := mustLoad(t, Options{Files: []string{testdata(t, "labelfile", "compose.yaml")}})
+	app := p.Services["app"]
+	if app.Labels["a"] != "from-file" || app.Labels["b"] != "from-labels" {
+		t.Errorf("labels = %v, want a from the file and b from labels", app.Labels)
+	}
+	if len(app.LabelFiles) != 1 {
+		t.Errorf("label_file = %v, want it kept", app.LabelFiles)
+	}
+
+	file := testdata(t, "labelfile_missing", "compose.yaml")
+	_, _, err := loadT(t, Options{Files: []string{file}})
+	want := file + ": services.app.label_file: label file " + testdata(t, "labelfile_missing", "missing.labels") + " not found"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant  %s", err, want)
+	}
+}
