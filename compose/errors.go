@@ -170,8 +170,9 @@ func loadError(err error, src []source) *Error {
 		return &Error{File: displayName(m[1]), Msg: m[2], Err: err}
 	}
 	if m := reValidate().FindStringSubmatch(msg); m != nil {
-		service, key := splitPath(m[2])
-		return &Error{File: displayName(m[1]), Service: service, Key: key, Msg: schemaMsg(m[3]), Err: err}
+		path, msg := schemaMsg(m[2], m[3])
+		service, key := splitPath(path)
+		return &Error{File: displayName(m[1]), Service: service, Key: key, Msg: msg, Err: err}
 	}
 	if m := reInterpolate().FindStringSubmatch(msg); m != nil {
 		service, key := splitPath(m[1])
@@ -193,10 +194,11 @@ func loadError(err error, src []source) *Error {
 			"config": "configs", "build secret": "build.secrets", "model": "models",
 		}[m[2]]
 		return &Error{File: locate(src, "services."+m[1]+"."+key, true), Service: m[1], Key: key,
-			Msg: fmt.Sprintf("undefined %s %q", m[2], m[3]), Err: err}
+			Msg: fmt.Sprintf("service %q refers to undefined %s %s", m[1], m[2], m[3]), Err: err} // docker compose's wording
 	}
 	if m := reService().FindStringSubmatch(msg); m != nil {
-		return &Error{File: locate(src, "services."+m[1], true), Service: m[1], Msg: m[2], Err: err}
+		return &Error{File: locate(src, "services."+m[1], true), Service: m[1],
+			Msg: fmt.Sprintf("service %q %s", m[1], m[2]), Err: err} // docker compose's wording
 	}
 	if m := reServicesKey().FindStringSubmatch(msg); m != nil {
 		path := "services." + m[1]
@@ -212,13 +214,20 @@ func loadError(err error, src []source) *Error {
 	return &Error{File: first, Msg: reInvalidProj().ReplaceAllString(msg, ""), Err: err}
 }
 
-// schemaMsg rewords the schema validator's terse messages.
-func schemaMsg(m string) string {
-	switch {
-	case m == "false schema":
-		return "unknown key (not in the compose specification)"
-	case strings.HasPrefix(m, "additional properties"):
-		return strings.Replace(m, "additional properties", "unknown keys", 1)
+// schemaMsg returns the key path and message of a schema error in docker
+// compose's words. The validator reports a key the specification does not
+// have as a "false schema" at that key; docker compose (v5.5.0) says
+// "services.web additional properties 'foo' not allowed", at the parent.
+func schemaMsg(path, m string) (string, string) {
+	if m == "false schema" {
+		parent, key := "", path
+		if i := strings.LastIndex(path, "."); i >= 0 {
+			parent, key = path[:i], path[i+1:]
+		}
+		if key != "" && !strings.ContainsAny(key, "[]") && strings.Trim(key, "0123456789") != "" {
+			return parent, fmt.Sprintf("additional properties '%s' not allowed", key)
+		}
+		return path, "unknown key (not in the compose specification)"
 	}
-	return m
+	return path, m
 }

@@ -10,17 +10,17 @@ import (
 // compose-go upgrade that rewords one is noticed. F is the compose file.
 func TestErrorShapes(t *testing.T) {
 	tests := []struct{ yaml, want string }{
-		{"services: {app: {image: a, networks: [nope]}}", `F: services.app.networks: undefined network "nope"`},
-		{"services: {app: {image: a, volumes: ['nope:/x']}}", `F: services.app.volumes: undefined volume "nope"`},
+		{"services: {app: {image: a, networks: [nope]}}", `F: services.app.networks: service "app" refers to undefined network nope`},
+		{"services: {app: {image: a, volumes: ['nope:/x']}}", `F: services.app.volumes: service "app" refers to undefined volume nope`},
 		{"include: [missing.yaml]\nservices: {app: {image: a}}", "D/missing.yaml: no such file or directory"},
 		{"services: {app: {extends: nope}}", `F: cannot extend service "app" in F: service "nope" not found`},
-		{"services: {app: {command: x}}", "F: services.app: has neither an image nor a build context specified"},
+		{"services: {app: {command: x}}", `F: services.app: service "app" has neither an image nor a build context specified`},
 		{"services: {app: {image: '${X'}}", `F: services.app.image: invalid interpolation format "${X" (escape a literal $ as $$)`},
 		{"services: {app: {image: a, deploy: {replicas: -1}}}", "F: services.app.deploy.replicas: must be greater than or equal to 0"},
 		{"services: {app: {image: a, scale: 2, deploy: {replicas: 3}}}", "F: services.app: can't set distinct values on 'scale' and 'deploy.replicas'"},
 		{"services: {app: {image: a, privileged: maybe}}", "F: services.app.privileged: failed to cast to expected type: invalid boolean: maybe"},
-		{"services: {app: {image: a, foo: 1}}", "F: services.app.foo: unknown key (not in the compose specification)"},
-		{"foo: 1\nservices: {app: {image: a}}", "F: unknown keys 'foo' not allowed"},
+		{"services: {app: {image: a, foo: 1}}", "F: services.app: additional properties 'foo' not allowed"},
+		{"foo: 1\nservices: {app: {image: a}}", "F: additional properties 'foo' not allowed"},
 		{"services: {app: {image: a, depends_on: {b: {condition: nope}}}, b: {image: b}}",
 			"F: services.app.depends_on.b.condition: value must be one of 'service_started', 'service_healthy', 'service_completed_successfully'"},
 		{"services: {app: {image: a, depends_on: [b]}, b: {image: b, depends_on: [app]}}", "F: dependency cycle detected: app -> b -> app"},
