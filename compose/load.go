@@ -429,7 +429,7 @@ func profilesEnabling(p *types.Project, names []string) ([]string, error) {
 			if len(p.ComposeFiles) > 0 {
 				file = displayName(p.ComposeFiles[0])
 			}
-			return nil, &Error{File: file, Msg: fmt.Sprintf("no such service: %q", n)}
+			return nil, &Error{File: file, Msg: "no such service: " + n} // docker compose's words, unquoted
 		}
 	}
 	queue := names

@@ -352,7 +352,7 @@ func TestProfiles(t *testing.T) {
 		},
 		{name: "enabled service already active", profiles: []string{"debug"}, enable: []string{"debug"}, want: []string{"app", "debug"}},
 		{name: "enabling a service without profile", enable: []string{"app"}, want: []string{"app"}},
-		{name: "unknown service", enable: []string{"nope"}, wantErr: file + `: no such service: "nope"`},
+		{name: "unknown service", enable: []string{"nope"}, wantErr: file + `: no such service: nope`},
 		{
 			name:     "active profile requiring an inactive one",
 			profiles: []string{"test"},
