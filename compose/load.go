@@ -67,6 +67,11 @@ type Options struct {
 	// Render is set by `config`, which only prints the model: a key cirun
 	// cannot run (Check) is then a warning, not an error.
 	Render bool
+	// KeepEnvFiles leaves env_file entries unread (a missing file is then
+	// no error): `config --services`, `--volumes`, `--networks`,
+	// `--profiles` and `--images` list names only, and docker compose
+	// loads the project for them without resolving env files.
+	KeepEnvFiles bool
 	// Warn receives the loader's warnings, one line each, formatted as
 	// docker compose prints them ("WARN[0000] The \"FOO\" variable is not
 	// set. Defaulting to a blank string."). nil discards them.
@@ -172,7 +177,7 @@ func load(ctx context.Context, o Options, profiles []string, warn io.Writer) (*t
 			return nil, err
 		}
 	}
-	return resolveEnvironment(p, src)
+	return resolveEnvironment(p, src, o.KeepEnvFiles)
 }
 
 // input is what loading starts from: the options docker compose's global
@@ -455,8 +460,9 @@ func profilesEnabling(p *types.Project, names []string) ([]string, error) {
 
 // resolveEnvironment folds each service's env_file into its environment and
 // drops env_file, as docker compose does before creating containers, and its
-// label_file into its labels (label_file stays, as in docker compose).
-func resolveEnvironment(p *types.Project, src []source) (*types.Project, error) {
+// label_file into its labels (label_file stays, as in docker compose). With
+// keepEnvFiles, env files are not read and env_file stays.
+func resolveEnvironment(p *types.Project, src []source, keepEnvFiles bool) (*types.Project, error) {
 	services := types.Services{}
 	for _, name := range ServiceNames(p) {
 		one := &types.Project{
@@ -464,14 +470,16 @@ func resolveEnvironment(p *types.Project, src []source) (*types.Project, error) 
 			Services:    types.Services{name: p.Services[name]},
 			Environment: p.Environment,
 		}
-		resolved, err := one.WithServicesEnvironmentResolved(true)
-		if err != nil {
-			path := "services." + name + ".env_file"
-			return nil, &Error{File: locate(src, path, true), Service: name, Key: "env_file",
-				Msg: envFileMsg(err), Err: err}
+		if !keepEnvFiles {
+			var err error
+			if one, err = one.WithServicesEnvironmentResolved(true); err != nil {
+				path := "services." + name + ".env_file"
+				return nil, &Error{File: locate(src, path, true), Service: name, Key: "env_file",
+					Msg: envFileMsg(err), Err: err}
+			}
 		}
 		// label_file is kept in the model, as docker compose prints it
-		resolved, err = resolved.WithServicesLabelsResolved(false)
+		resolved, err := one.WithServicesLabelsResolved(false)
 		if err != nil {
 			path := "services." + name + ".label_file"
 			return nil, &Error{File: locate(src, path, true), Service: name, Key: "label_file",

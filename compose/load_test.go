@@ -750,3 +750,12 @@ func TestLabelFile(t *testing.T) {
 		t.Fatalf("err = %v\nwant  %s", err, want)
 	}
 }
+
+// KeepEnvFiles (config's name listings) reads no env file: a missing one is
+// no error and env_file stays in the model.
+func TestKeepEnvFiles(t *testing.T) {
+	p, _ := mustLoad(t, Options{Files: []string{testdata(t, "envfile_required", "compose.yaml")}, KeepEnvFiles: true})
+	if got := p.Services["app"].EnvFiles; len(got) != 1 {
+		t.Errorf("env_file = %v, want it kept unread", got)
+	}
+}
