@@ -152,8 +152,10 @@ func loadError(err error, src []source) *Error {
 	if strings.HasPrefix(msg, "invalid project name") {
 		return &Error{Msg: msg, Err: err}
 	}
-	if m := reEnvFile().FindStringSubmatch(msg); m != nil {
-		return &Error{File: m[1], Msg: "env file not found", Err: err}
+	if reEnvFile().MatchString(msg) {
+		// docker compose's words, which name the file: "couldn't find env
+		// file: PATH"
+		return &Error{Msg: oneLine(msg), Err: err}
 	}
 	if m := reEnvFileParse().FindStringSubmatch(msg); m != nil {
 		return &Error{File: m[1], Msg: m[2], Err: err}

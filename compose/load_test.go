@@ -474,7 +474,7 @@ func TestEnvFiles(t *testing.T) {
 	t.Run("missing --env-file", func(t *testing.T) {
 		missing := filepath.Join(dir, "missing.env")
 		_, _, err := loadT(t, Options{Files: []string{file}, EnvFiles: []string{missing}})
-		if err == nil || err.Error() != missing+": env file not found" {
+		if err == nil || err.Error() != "couldn't find env file: "+missing {
 			t.Fatalf("err = %v", err)
 		}
 	})
