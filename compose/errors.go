@@ -29,6 +29,11 @@ type Error struct {
 	// Err is the underlying error, when there is one (nil for problems
 	// cirun itself detects).
 	Err error
+	// schema marks a schema validation error: Error() then writes the path
+	// and the message separated by a space, as docker compose does
+	// ("services.web.image must be a string"), since CI logs and tests
+	// grep that phrase.
+	schema bool
 }
 
 // StdinName is the name Error uses for a compose file read from standard input.
@@ -50,18 +55,22 @@ func (e *Error) Path() string {
 	}
 }
 
-// Error returns "FILE: PATH: MSG" on one line, leaving out the empty parts.
+// Error returns "FILE: PATH: MSG" on one line, leaving out the empty parts
+// ("FILE: PATH MSG" for a schema error, in docker compose's words).
 func (e *Error) Error() string {
 	var parts []string
 	if e.File != "" {
 		parts = append(parts, e.File)
 	}
-	if p := e.Path(); p != "" {
-		parts = append(parts, p)
-	}
 	msg := e.Msg
 	if msg == "" && e.Err != nil {
 		msg = e.Err.Error()
+	}
+	switch p := e.Path(); {
+	case p != "" && e.schema:
+		msg = p + " " + msg
+	case p != "":
+		parts = append(parts, p)
 	}
 	parts = append(parts, msg)
 	return oneLine(strings.Join(parts, ": "))
@@ -174,7 +183,7 @@ func loadError(err error, src []source) *Error {
 	if m := reValidate().FindStringSubmatch(msg); m != nil {
 		path, msg := schemaMsg(m[2], m[3])
 		service, key := splitPath(path)
-		return &Error{File: displayName(m[1]), Service: service, Key: key, Msg: msg, Err: err}
+		return &Error{File: displayName(m[1]), Service: service, Key: key, Msg: msg, Err: err, schema: true}
 	}
 	if m := reInterpolate().FindStringSubmatch(msg); m != nil {
 		service, key := splitPath(m[1])

@@ -605,7 +605,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "key cirun does not implement", files: []string{"err_unsupported/compose.yaml"},
 			want: "%s: services.app.build.entitlements: not supported by cirun yet"},
 		{name: "invalid value type", files: []string{"err_type/compose.yaml"},
-			want: "%s: services.app.ports: must be a array"},
+			want: "%s: services.app.ports must be a array"},
 		{name: "missing file", files: []string{"err_missing/compose.yaml"},
 			want: "%s: no such file or directory"},
 		{name: "duplicate container_name", files: []string{"err_container_name/compose.yaml"},
