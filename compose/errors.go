@@ -34,6 +34,10 @@ type Error struct {
 	// ("services.web.image must be a string"), since CI logs and tests
 	// grep that phrase.
 	schema bool
+	// pathInMsg marks a message that names the path itself (docker
+	// compose's "invalid interpolation format for services.web.image"):
+	// Error() then leaves the path out.
+	pathInMsg bool
 }
 
 // StdinName is the name Error uses for a compose file read from standard input.
@@ -67,6 +71,7 @@ func (e *Error) Error() string {
 		msg = e.Err.Error()
 	}
 	switch p := e.Path(); {
+	case e.pathInMsg:
 	case p != "" && e.schema:
 		msg = p + " " + msg
 	case p != "":
@@ -192,7 +197,7 @@ func loadError(err error, src []source) *Error {
 	if m := reInterpFmt().FindStringSubmatch(msg); m != nil {
 		service, key := splitPath(m[1])
 		return &Error{File: locate(src, m[1], false), Service: service, Key: key,
-			Msg: fmt.Sprintf("invalid interpolation format %q (escape a literal $ as $$)", m[2]), Err: err}
+			Msg: oneLine(msg), Err: err, pathInMsg: true} // docker compose's words, on one line
 	}
 	if m := reUndefDep().FindStringSubmatch(msg); m != nil {
 		path := "services." + m[1] + ".depends_on"

@@ -15,7 +15,7 @@ func TestErrorShapes(t *testing.T) {
 		{"include: [missing.yaml]\nservices: {app: {image: a}}", "D/missing.yaml: no such file or directory"},
 		{"services: {app: {extends: nope}}", `F: cannot extend service "app" in F: service "nope" not found`},
 		{"services: {app: {command: x}}", `F: services.app: service "app" has neither an image nor a build context specified`},
-		{"services: {app: {image: '${X'}}", `F: services.app.image: invalid interpolation format "${X" (escape a literal $ as $$)`},
+		{"services: {app: {image: '${X'}}", "F: invalid interpolation format for services.app.image. You may need to escape any $ with another $. ${X"},
 		{"services: {app: {image: a, deploy: {replicas: -1}}}", "F: services.app.deploy.replicas: must be greater than or equal to 0"},
 		{"services: {app: {image: a, scale: 2, deploy: {replicas: 3}}}", "F: services.app: can't set distinct values on 'scale' and 'deploy.replicas'"},
 		{"services: {app: {image: a, privileged: maybe}}", "F: services.app.privileged: failed to cast to expected type: invalid boolean: maybe"},
