@@ -29,6 +29,15 @@ type Error struct {
 	// Err is the underlying error, when there is one (nil for problems
 	// cirun itself detects).
 	Err error
+	// schema marks a schema validation error: Error() then writes the path
+	// and the message separated by a space, as docker compose does
+	// ("services.web.image must be a string"), since CI logs and tests
+	// grep that phrase.
+	schema bool
+	// pathInMsg marks a message that names the path itself (docker
+	// compose's "invalid interpolation format for services.web.image"):
+	// Error() then leaves the path out.
+	pathInMsg bool
 }
 
 // StdinName is the name Error uses for a compose file read from standard input.
@@ -50,18 +59,23 @@ func (e *Error) Path() string {
 	}
 }
 
-// Error returns "FILE: PATH: MSG" on one line, leaving out the empty parts.
+// Error returns "FILE: PATH: MSG" on one line, leaving out the empty parts
+// ("FILE: PATH MSG" for a schema error, in docker compose's words).
 func (e *Error) Error() string {
 	var parts []string
 	if e.File != "" {
 		parts = append(parts, e.File)
 	}
-	if p := e.Path(); p != "" {
-		parts = append(parts, p)
-	}
 	msg := e.Msg
 	if msg == "" && e.Err != nil {
 		msg = e.Err.Error()
+	}
+	switch p := e.Path(); {
+	case e.pathInMsg:
+	case p != "" && e.schema:
+		msg = p + " " + msg
+	case p != "":
+		parts = append(parts, p)
 	}
 	parts = append(parts, msg)
 	return oneLine(strings.Join(parts, ": "))
@@ -152,8 +166,10 @@ func loadError(err error, src []source) *Error {
 	if strings.HasPrefix(msg, "invalid project name") {
 		return &Error{Msg: msg, Err: err}
 	}
-	if m := reEnvFile().FindStringSubmatch(msg); m != nil {
-		return &Error{File: m[1], Msg: "env file not found", Err: err}
+	if reEnvFile().MatchString(msg) {
+		// docker compose's words, which name the file: "couldn't find env
+		// file: PATH"
+		return &Error{Msg: oneLine(msg), Err: err}
 	}
 	if m := reEnvFileParse().FindStringSubmatch(msg); m != nil {
 		return &Error{File: m[1], Msg: m[2], Err: err}
@@ -170,8 +186,9 @@ func loadError(err error, src []source) *Error {
 		return &Error{File: displayName(m[1]), Msg: m[2], Err: err}
 	}
 	if m := reValidate().FindStringSubmatch(msg); m != nil {
-		service, key := splitPath(m[2])
-		return &Error{File: displayName(m[1]), Service: service, Key: key, Msg: schemaMsg(m[3]), Err: err}
+		path, msg := schemaMsg(m[2], m[3])
+		service, key := splitPath(path)
+		return &Error{File: displayName(m[1]), Service: service, Key: key, Msg: msg, Err: err, schema: true}
 	}
 	if m := reInterpolate().FindStringSubmatch(msg); m != nil {
 		service, key := splitPath(m[1])
@@ -180,7 +197,7 @@ func loadError(err error, src []source) *Error {
 	if m := reInterpFmt().FindStringSubmatch(msg); m != nil {
 		service, key := splitPath(m[1])
 		return &Error{File: locate(src, m[1], false), Service: service, Key: key,
-			Msg: fmt.Sprintf("invalid interpolation format %q (escape a literal $ as $$)", m[2]), Err: err}
+			Msg: oneLine(msg), Err: err, pathInMsg: true} // docker compose's words, on one line
 	}
 	if m := reUndefDep().FindStringSubmatch(msg); m != nil {
 		path := "services." + m[1] + ".depends_on"
@@ -193,10 +210,11 @@ func loadError(err error, src []source) *Error {
 			"config": "configs", "build secret": "build.secrets", "model": "models",
 		}[m[2]]
 		return &Error{File: locate(src, "services."+m[1]+"."+key, true), Service: m[1], Key: key,
-			Msg: fmt.Sprintf("undefined %s %q", m[2], m[3]), Err: err}
+			Msg: fmt.Sprintf("service %q refers to undefined %s %s", m[1], m[2], m[3]), Err: err} // docker compose's wording
 	}
 	if m := reService().FindStringSubmatch(msg); m != nil {
-		return &Error{File: locate(src, "services."+m[1], true), Service: m[1], Msg: m[2], Err: err}
+		return &Error{File: locate(src, "services."+m[1], true), Service: m[1],
+			Msg: fmt.Sprintf("service %q %s", m[1], m[2]), Err: err} // docker compose's wording
 	}
 	if m := reServicesKey().FindStringSubmatch(msg); m != nil {
 		path := "services." + m[1]
@@ -212,13 +230,20 @@ func loadError(err error, src []source) *Error {
 	return &Error{File: first, Msg: reInvalidProj().ReplaceAllString(msg, ""), Err: err}
 }
 
-// schemaMsg rewords the schema validator's terse messages.
-func schemaMsg(m string) string {
-	switch {
-	case m == "false schema":
-		return "unknown key (not in the compose specification)"
-	case strings.HasPrefix(m, "additional properties"):
-		return strings.Replace(m, "additional properties", "unknown keys", 1)
+// schemaMsg returns the key path and message of a schema error in docker
+// compose's words. The validator reports a key the specification does not
+// have as a "false schema" at that key; docker compose (v5.5.0) says
+// "services.web additional properties 'foo' not allowed", at the parent.
+func schemaMsg(path, m string) (string, string) {
+	if m == "false schema" {
+		parent, key := "", path
+		if i := strings.LastIndex(path, "."); i >= 0 {
+			parent, key = path[:i], path[i+1:]
+		}
+		if key != "" && !strings.ContainsAny(key, "[]") && strings.Trim(key, "0123456789") != "" {
+			return parent, fmt.Sprintf("additional properties '%s' not allowed", key)
+		}
+		return path, "unknown key (not in the compose specification)"
 	}
-	return m
+	return path, m
 }

@@ -67,6 +67,11 @@ type Options struct {
 	// Render is set by `config`, which only prints the model: a key cirun
 	// cannot run (Check) is then a warning, not an error.
 	Render bool
+	// KeepEnvFiles leaves env_file entries unread (a missing file is then
+	// no error): `config --services`, `--volumes`, `--networks`,
+	// `--profiles` and `--images` list names only, and docker compose
+	// loads the project for them without resolving env files.
+	KeepEnvFiles bool
 	// Warn receives the loader's warnings, one line each, formatted as
 	// docker compose prints them ("WARN[0000] The \"FOO\" variable is not
 	// set. Defaulting to a blank string."). nil discards them.
@@ -169,6 +174,7 @@ func load(ctx context.Context, o Options, profiles []string, warn io.Writer) (*t
 			// resolved below, service by service, to name the
 			// service in errors
 			lo.SkipResolveEnvironment = true
+			lo.SkipResolveLabels = true
 		})
 	if err != nil {
 		return nil, loadError(err, src)
@@ -197,7 +203,7 @@ func load(ctx context.Context, o Options, profiles []string, warn io.Writer) (*t
 	if o.NoResolveEnv {
 		return p, nil
 	}
-	return resolveEnvironment(p, src)
+	return resolveEnvironment(p, src, o.KeepEnvFiles)
 }
 
 // input is what loading starts from: the options docker compose's global
@@ -454,7 +460,7 @@ func profilesEnabling(p *types.Project, names []string) ([]string, error) {
 			if len(p.ComposeFiles) > 0 {
 				file = displayName(p.ComposeFiles[0])
 			}
-			return nil, &Error{File: file, Msg: fmt.Sprintf("no such service: %q", n)}
+			return nil, &Error{File: file, Msg: "no such service: " + n} // docker compose's words, unquoted
 		}
 	}
 	queue := names
@@ -479,8 +485,10 @@ func profilesEnabling(p *types.Project, names []string) ([]string, error) {
 }
 
 // resolveEnvironment folds each service's env_file into its environment and
-// drops env_file, as docker compose does before creating containers.
-func resolveEnvironment(p *types.Project, src []source) (*types.Project, error) {
+// drops env_file, as docker compose does before creating containers, and its
+// label_file into its labels (label_file stays, as in docker compose). With
+// keepEnvFiles, env files are not read and env_file stays.
+func resolveEnvironment(p *types.Project, src []source, keepEnvFiles bool) (*types.Project, error) {
 	services := types.Services{}
 	for _, name := range ServiceNames(p) {
 		one := &types.Project{
@@ -488,10 +496,19 @@ func resolveEnvironment(p *types.Project, src []source) (*types.Project, error) 
 			Services:    types.Services{name: p.Services[name]},
 			Environment: p.Environment,
 		}
-		resolved, err := one.WithServicesEnvironmentResolved(true)
+		if !keepEnvFiles {
+			var err error
+			if one, err = one.WithServicesEnvironmentResolved(true); err != nil {
+				path := "services." + name + ".env_file"
+				return nil, &Error{File: locate(src, path, true), Service: name, Key: "env_file",
+					Msg: envFileMsg(err), Err: err}
+			}
+		}
+		// label_file is kept in the model, as docker compose prints it
+		resolved, err := one.WithServicesLabelsResolved(false)
 		if err != nil {
-			path := "services." + name + ".env_file"
-			return nil, &Error{File: locate(src, path, true), Service: name, Key: "env_file",
+			path := "services." + name + ".label_file"
+			return nil, &Error{File: locate(src, path, true), Service: name, Key: "label_file",
 				Msg: envFileMsg(err), Err: err}
 		}
 		services[name] = resolved.Services[name]
@@ -502,7 +519,7 @@ func resolveEnvironment(p *types.Project, src []source) (*types.Project, error) 
 }
 
 // envFileMsg shortens compose-go's "env file X not found: stat X: no such
-// file or directory" to "env file X not found".
+// file or directory" to "env file X not found" (and "label file X ..." alike).
 func envFileMsg(err error) string {
 	msg := err.Error()
 	if before, _, ok := strings.Cut(msg, " not found: "); ok {

@@ -352,7 +352,7 @@ func TestProfiles(t *testing.T) {
 		},
 		{name: "enabled service already active", profiles: []string{"debug"}, enable: []string{"debug"}, want: []string{"app", "debug"}},
 		{name: "enabling a service without profile", enable: []string{"app"}, want: []string{"app"}},
-		{name: "unknown service", enable: []string{"nope"}, wantErr: file + `: no such service: "nope"`},
+		{name: "unknown service", enable: []string{"nope"}, wantErr: file + `: no such service: nope`},
 		{
 			name:     "active profile requiring an inactive one",
 			profiles: []string{"test"},
@@ -474,7 +474,7 @@ func TestEnvFiles(t *testing.T) {
 	t.Run("missing --env-file", func(t *testing.T) {
 		missing := filepath.Join(dir, "missing.env")
 		_, _, err := loadT(t, Options{Files: []string{file}, EnvFiles: []string{missing}})
-		if err == nil || err.Error() != missing+": env file not found" {
+		if err == nil || err.Error() != "couldn't find env file: "+missing {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -605,7 +605,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "key cirun does not implement", files: []string{"err_unsupported/compose.yaml"},
 			want: "%s: services.app.build.entitlements: not supported by cirun yet"},
 		{name: "invalid value type", files: []string{"err_type/compose.yaml"},
-			want: "%s: services.app.ports: must be a array"},
+			want: "%s: services.app.ports must be a array"},
 		{name: "missing file", files: []string{"err_missing/compose.yaml"},
 			want: "%s: no such file or directory"},
 		{name: "duplicate container_name", files: []string{"err_container_name/compose.yaml"},
@@ -727,5 +727,35 @@ func TestLoadUnsupportedKeyByCommand(t *testing.T) {
 	}
 	if _, warn, err := loadT(t, Options{Files: []string{f}, NoCreate: true}); err != nil || warn != "" {
 		t.Errorf("load for down: %v, warnings %q; want neither", err, warn)
+	}
+}
+
+// label_file is folded into labels (labels win) and kept in the model; a
+// missing one is docker compose's "label file X not found", naming the
+// service, not a bare "no such file or directory".
+func TestLabelFile(t *testing.T) {
+	p, _ := mustLoad(t, Options{Files: []string{testdata(t, "labelfile", "compose.yaml")}})
+	app := p.Services["app"]
+	if app.Labels["a"] != "from-file" || app.Labels["b"] != "from-labels" {
+		t.Errorf("labels = %v, want a from the file and b from labels", app.Labels)
+	}
+	if len(app.LabelFiles) != 1 {
+		t.Errorf("label_file = %v, want it kept", app.LabelFiles)
+	}
+
+	file := testdata(t, "labelfile_missing", "compose.yaml")
+	_, _, err := loadT(t, Options{Files: []string{file}})
+	want := file + ": services.app.label_file: label file " + testdata(t, "labelfile_missing", "missing.labels") + " not found"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant  %s", err, want)
+	}
+}
+
+// KeepEnvFiles (config's name listings) reads no env file: a missing one is
+// no error and env_file stays in the model.
+func TestKeepEnvFiles(t *testing.T) {
+	p, _ := mustLoad(t, Options{Files: []string{testdata(t, "envfile_required", "compose.yaml")}, KeepEnvFiles: true})
+	if got := p.Services["app"].EnvFiles; len(got) != 1 {
+		t.Errorf("env_file = %v, want it kept unread", got)
 	}
 }

@@ -278,6 +278,18 @@ func (e *env) renderProject(c *cli.Context, enable ...string) (*types.Project, e
 	return compose.Load(c.Context, o)
 }
 
+// listProject loads the compose project for `config --services`,
+// `--volumes`, `--networks`, `--profiles` and `--images`, which print names
+// only: as in docker compose, env files are not read (a missing one is no
+// error).
+func (e *env) listProject(c *cli.Context, enable ...string) (*types.Project, error) {
+	o := e.composeOptions(c)
+	o.EnableServices = enable
+	o.Render = true
+	o.KeepEnvFiles = true
+	return compose.Load(c.Context, o)
+}
+
 // existingProject loads the compose project for a command that acts on
 // existing containers only.
 func (e *env) existingProject(c *cli.Context) (*types.Project, error) {

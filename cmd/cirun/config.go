@@ -54,7 +54,7 @@ func (e *env) configCommand() *cli.Command {
 				}
 				return e.printLines(modelNames(p))
 			case c.Bool("services"), c.Bool("volumes"), c.Bool("networks"):
-				p, err := e.renderProject(c)
+				p, err := e.listProject(c)
 				if err != nil {
 					return err
 				}
@@ -70,13 +70,13 @@ func (e *env) configCommand() *cli.Command {
 				}
 				return e.printLines(lines)
 			case c.Bool("profiles"):
-				p, err := e.renderProject(c, args...)
+				p, err := e.listProject(c, args...)
 				if err != nil {
 					return err
 				}
 				return e.printLines(profileNames(p))
 			case c.Bool("images"):
-				p, err := e.selected(c, args)
+				p, err := e.selectedFrom(c, args, e.listProject)
 				if err != nil {
 					return err
 				}
@@ -167,7 +167,13 @@ func (e *env) configCommand() *cli.Command {
 // services they depend on (all services when names is empty), as docker
 // compose config SERVICE... does.
 func (e *env) selected(c *cli.Context, names []string) (*types.Project, error) {
-	p, err := e.renderProject(c, names...)
+	return e.selectedFrom(c, names, e.renderProject)
+}
+
+// selectedFrom is selected with the project loaded by load.
+func (e *env) selectedFrom(c *cli.Context, names []string,
+	load func(*cli.Context, ...string) (*types.Project, error)) (*types.Project, error) {
+	p, err := load(c, names...)
 	if err != nil || len(names) == 0 {
 		return p, err
 	}

@@ -220,3 +220,31 @@ func mustContainT(t *testing.T, what, s, sub string) {
 		t.Errorf("%s: output lacks %q:\n%s", what, sub, s)
 	}
 }
+
+// The name listings do not read env files, as docker compose: a missing
+// env file fails `config` and `config -q`, not `config --services`.
+func TestConfigListsIgnoreMissingEnvFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "compose.yaml")
+	yaml := "services:\n  app:\n    image: localhost/app\n    env_file: missing.env\n    profiles: [p]\n    volumes: [data:/d]\nvolumes:\n  data: {}\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := func(args ...string) (string, string, int) {
+		var out, errOut bytes.Buffer
+		code := run(append([]string{"cirun", "-f", file, "-p", "lists", "--profile", "p", "config"}, args...), nil, &out, &errOut)
+		return out.String(), errOut.String(), code
+	}
+	for args, want := range map[string]string{
+		"--services": "app\n", "--volumes": "data\n", "--profiles": "p\n", "--images": "localhost/app\n", "--networks": "default\n",
+	} {
+		if out, errOut, code := cfg(args); code != 0 || out != want {
+			t.Errorf("config %s: exit %d, stdout %q, stderr %q; want %q", args, code, out, errOut, want)
+		}
+	}
+	for _, args := range [][]string{nil, {"-q"}} {
+		if _, errOut, code := cfg(args...); code != 1 || !strings.Contains(errOut, "env file "+filepath.Join(dir, "missing.env")+" not found") {
+			t.Errorf("config %v: exit %d, stderr %q; want the missing env file", args, code, errOut)
+		}
+	}
+}
