@@ -346,6 +346,10 @@ type Container struct {
 	Ports       []PortMapping
 	Networks    []string
 	Command     []string
+	// Mounts are the container's mounts, from InspectContainer only (a
+	// list leaves them nil): a volume's Source is its name, an anonymous
+	// volume's too.
+	Mounts []Mount
 }
 
 // Running reports whether the container's processes are running (a paused

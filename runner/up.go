@@ -34,7 +34,10 @@ type UpOptions struct {
 	// ForceRecreate / NoRecreate: --force-recreate / --no-recreate.
 	ForceRecreate bool
 	NoRecreate    bool
-	NoDeps        bool
+	// RenewAnonVolumes (--renew-anon-volumes) gives recreated containers
+	// new anonymous volumes instead of their predecessors'.
+	RenewAnonVolumes bool
+	NoDeps           bool
 	// RemoveOrphans removes, IgnoreOrphans neither removes nor reports, the
 	// orphans: containers of services not in the project (disabled ones
 	// aside) and exited one-off containers, as docker compose.
@@ -374,11 +377,23 @@ func (s *session) prepare(ctx context.Context, svc types.ServiceConfig, img engi
 			continue
 		case ActRecreate:
 			r.event("Container", a.Existing.Name, "Recreate", a.Reason)
+			var anon map[string]string
+			if !o.RenewAnonVolumes {
+				var err error
+				if anon, err = s.anonymousVolumes(ctx, *a.Existing); err != nil {
+					return nil, nil, err
+				}
+			}
 			t := stopTimeout(svc, o.StopTimeout)
-			if err := s.removeContainer(ctx, *a.Existing, &t); err != nil {
+			if err := s.removeContainerKeep(ctx, *a.Existing, &t, len(anon) > 0); err != nil {
 				return nil, nil, err
 			}
-			fallthrough
+			c, err := s.createContainer(ctx, svc, img, a.Number, name, false, inheritVolumes(anon))
+			if err != nil {
+				return nil, nil, err
+			}
+			s.removeVolumes(ctx, anon)
+			a.Existing = &c
 		case ActCreate:
 			c, err := s.createContainer(ctx, svc, img, a.Number, name, false, nil)
 			if err != nil {
@@ -1052,8 +1067,15 @@ func (s *session) handleOrphans(ctx context.Context, orphans []engine.Container,
 	return nil
 }
 
-// removeContainer stops (with timeout) and removes one container.
+// removeContainer stops (with timeout) and removes one container with its
+// anonymous volumes.
 func (s *session) removeContainer(ctx context.Context, c engine.Container, timeout *time.Duration) error {
+	return s.removeContainerKeep(ctx, c, timeout, false)
+}
+
+// removeContainerKeep is removeContainer; keepVolumes leaves the anonymous
+// volumes in place (a recreated container inherits them).
+func (s *session) removeContainerKeep(ctx context.Context, c engine.Container, timeout *time.Duration, keepVolumes bool) error {
 	r := s.r
 	t := 10 * time.Second
 	if timeout != nil {
@@ -1063,7 +1085,7 @@ func (s *session) removeContainer(ctx context.Context, c engine.Container, timeo
 		r.event("Container", c.Name, "Stopping", "")
 	}
 	r.event("Container", c.Name, "Removing", "")
-	err := r.eng.RemoveContainer(ctx, c.ID, engine.RemoveOptions{Force: true, Volumes: true, Timeout: t})
+	err := r.eng.RemoveContainer(ctx, c.ID, engine.RemoveOptions{Force: true, Volumes: !keepVolumes, Timeout: t})
 	if err != nil && !errors.Is(err, engine.ErrNotFound) {
 		r.event("Container", c.Name, "Error", err.Error())
 		return fmt.Errorf("removing container %s: %w", c.Name, err)

@@ -1,0 +1,65 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"io"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// docker compose's volumes_test.go replayed (see replay_env_test.go).
+
+// Built images without a name, a bind mount, a read-only named volume, a
+// volume with its own name, a config and a secret from a file; the
+// anonymous volume survives --force-recreate and is renewed by
+// --renew-anon-volumes; down -v removes the volumes (docker compose's
+// TestLocalComposeVolume).
+func TestReplayVolumes(t *testing.T) {
+	p := project(t)
+	vol := p + "-myvolume"
+	c := specIn(t, filepath.Join(replayDir("volumes"), "compose.yaml"), p, "REPLAY_VOL="+vol)
+	removeBuilt(t, p+"-web", p+"-web2")
+	t.Cleanup(func() { _ = exec.Command("podman", "volume", "rm", "-f", vol).Run() })
+	defer c(0, "down", "-t", "0", "-v")
+	c(0, "up", "-d")
+	web, web2 := p+"-web-1", p+"-web2-1"
+	port := strings.TrimPrefix(strings.TrimSpace(c(0, "port", "web", "8080").stdout), "0.0.0.0:")
+	var body string
+	eventually(t, "web serves the bind-mounted page", 20*time.Second, func() bool {
+		resp, err := http.Get("http://127.0.0.1:" + port + "/index.html")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return resp.StatusCode == http.StatusOK
+	})
+	mustContain(t, "web's page", body, "Hello from the web container")
+	mounts := podman(t, "inspect", "--format", "{{range .Mounts}}{{.Type}} {{.Name}} {{.Destination}} {{.RW}}\n{{end}}", web2)
+	for _, want := range []string{"volume " + p + "_staticVol /srv/html false", "volume " + vol + " /srv/test true", "/usr/src/app/node_modules true", " /myconfig false", " /run/secrets/mysecret false"} {
+		mustContain(t, web2+"'s mounts", mounts, want)
+	}
+	mustContain(t, web+"'s mounts", podman(t, "inspect", "--format", "{{range .Mounts}}{{.Type}} {{.Destination}}\n{{end}}", web), "bind /srv/html")
+	checkIn(t, web2, "cat /myconfig /run/secrets/mysecret", "Hello from the web container\nHello from the web container")
+
+	checkIn(t, web2, "touch /usr/src/app/node_modules/test && echo ok", "ok")
+	c(0, "up", "--force-recreate", "-d")
+	checkIn(t, web2, "ls /usr/src/app/node_modules/test", "/usr/src/app/node_modules/test")
+	c(0, "up", "--force-recreate", "--renew-anon-volumes", "-d")
+	checkIn(t, web2, "ls /usr/src/app/node_modules/ | grep -c test; true", "0")
+
+	c(0, "down", "-t", "0", "-v")
+	vols := podman(t, "volume", "ls", "--format", "{{.Name}}")
+	for _, gone := range []string{p + "_staticVol", vol} {
+		if slices.Contains(strings.Fields(vols), gone) {
+			t.Errorf("volume %s left after down -v", gone)
+		}
+	}
+}
