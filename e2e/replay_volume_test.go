@@ -63,3 +63,39 @@ func TestReplayVolumes(t *testing.T) {
 		}
 	}
 }
+
+// A second `up` of an unchanged service with a bind mount recreates
+// nothing (docker compose's TestUpRecreateVolumes_IgnoreBinds).
+func TestReplayBindNotRecreated(t *testing.T) {
+	p := project(t)
+	c := specIn(t, filepath.Join(replayDir("volume-recreate"), "bind.yaml"), p)
+	defer c(0, "down", "-t", "0")
+	c(0, "up", "-d")
+	res := c(0, "up", "-d")
+	if strings.Contains(res.stdout+res.stderr, "Recreate") {
+		t.Errorf("second up recreated the container")
+	}
+}
+
+// The service's external volume changes name: `up` recreates the container
+// on the new one (docker compose's TestUpSwitchVolumes).
+func TestReplaySwitchVolumes(t *testing.T) {
+	p := project(t)
+	f := filepath.Join(replayDir("switch-volumes"), "compose.yaml")
+	one, two := p+"-ext1", p+"-ext2"
+	for _, v := range []string{one, two} {
+		if out, err := exec.Command("podman", "volume", "create", v).CombinedOutput(); err != nil {
+			t.Fatalf("creating volume %s: %v: %s", v, err, out)
+		}
+	}
+	t.Cleanup(func() { _ = exec.Command("podman", "volume", "rm", "-f", one, two).Run() })
+	defer specIn(t, f, p, "REPLAY_EXT="+one)(0, "down", "-t", "0")
+	specIn(t, f, p, "REPLAY_EXT="+one)(0, "up", "-d")
+	if got := podman(t, "inspect", p+"-app-1", "-f", "{{ (index .Mounts 0).Name }}"); got != one {
+		t.Errorf("first up mounts %q, want %s", got, one)
+	}
+	specIn(t, f, p, "REPLAY_EXT="+two)(0, "up", "-d")
+	if got := podman(t, "inspect", p+"-app-1", "-f", "{{ (index .Mounts 0).Name }}"); got != two {
+		t.Errorf("second up mounts %q, want %s", got, two)
+	}
+}

@@ -159,6 +159,7 @@ func containerSpec(in specInput) (*engine.ContainerSpec, error) {
 		engine.LabelConfigFiles:     strings.Join(p.ComposeFiles, ","),
 		engine.LabelVersion:         in.Version,
 		engine.LabelCirun:           in.Version,
+		engine.LabelVolumes:         volumesKey(p, s),
 	} {
 		spec.Labels[k] = v
 	}

@@ -318,7 +318,7 @@ func (s *session) upService(ctx context.Context, name string, runs map[string]*s
 		} else if o.NoRecreate {
 			policy = recreateNever
 		}
-		want := desired{Service: name, Replicas: replicas(svc), Hash: compose.ServiceHash(svc), ImageID: img.ID}
+		want := desired{Service: name, Replicas: replicas(svc), Hash: compose.ServiceHash(svc), ImageID: img.ID, Volumes: volumesKey(s.project, svc)}
 		containers, steps, err = s.prepare(ctx, svc, img, decide(want, existing, policy), o)
 	}
 	deps := make([]string, 0, len(svc.DependsOn))
