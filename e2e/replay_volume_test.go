@@ -99,3 +99,25 @@ func TestReplaySwitchVolumes(t *testing.T) {
 		t.Errorf("second up mounts %q, want %s", got, two)
 	}
 }
+
+// A named volume whose labels changed is recreated by `up -y`, kept
+// without it (docker compose's TestUpRecreateVolumes).
+func TestReplayVolumeRecreate(t *testing.T) {
+	p := project(t)
+	dir := replayDir("volume-recreate")
+	defer specIn(t, filepath.Join(dir, "compose.yaml"), p)(0, "down", "-t", "0", "-v")
+	specIn(t, filepath.Join(dir, "compose.yaml"), p)(0, "up", "-d")
+	if got := podman(t, "volume", "inspect", p+"_my_vol", "-f", `{{ index .Labels "foo" }}`); got != "bar" {
+		t.Errorf("first up: label foo = %q, want bar", got)
+	}
+	// without -y (and no terminal to ask on) the volume is kept, with a warning
+	res := specIn(t, filepath.Join(dir, "compose2.yaml"), p)(0, "up", "-d")
+	mustContain(t, "stderr", res.stderr, `Volume "`+p+`_my_vol" exists but doesn't match configuration in compose file`)
+	if got := podman(t, "volume", "inspect", p+"_my_vol", "-f", `{{ index .Labels "foo" }}`); got != "bar" {
+		t.Errorf("up without -y: label foo = %q, want bar (kept)", got)
+	}
+	specIn(t, filepath.Join(dir, "compose2.yaml"), p)(0, "up", "-d", "-y")
+	if got := podman(t, "volume", "inspect", p+"_my_vol", "-f", `{{ index .Labels "foo" }}`); got != "zot" {
+		t.Errorf("up -y: label foo = %q, want zot", got)
+	}
+}

@@ -37,7 +37,13 @@ type UpOptions struct {
 	// RenewAnonVolumes (--renew-anon-volumes) gives recreated containers
 	// new anonymous volumes instead of their predecessors'.
 	RenewAnonVolumes bool
-	NoDeps           bool
+	// A project volume whose configuration changed since it was created
+	// is recreated (with the containers using it; its data is lost) when
+	// AssumeYes (-y) is set or Confirm says yes; otherwise it is kept, with
+	// a warning, as docker compose does without an answer.
+	AssumeYes bool
+	Confirm   func(question string) (bool, error)
+	NoDeps    bool
 	// RemoveOrphans removes, IgnoreOrphans neither removes nor reports, the
 	// orphans: containers of services not in the project (disabled ones
 	// aside) and exited one-off containers, as docker compose.
@@ -263,6 +269,9 @@ func (s *session) up(ctx context.Context, targets []string, o UpOptions) (map[st
 		}
 	}
 	if err := s.ensureNetworks(ctx, names); err != nil {
+		return nil, err
+	}
+	if err := s.recreateVolumes(ctx, names, byService, o); err != nil {
 		return nil, err
 	}
 	if err := s.ensureVolumes(ctx, names); err != nil {
@@ -1023,7 +1032,8 @@ func (s *session) ensureVolumes(ctx context.Context, names []string) error {
 		}
 		spec := engine.VolumeSpec{
 			Name: vc.Name, Driver: vc.Driver, Options: map[string]string(vc.DriverOpts),
-			Labels: map[string]string{engine.LabelProject: p.Name, engine.LabelVolume: k, engine.LabelVersion: r.opts.Version},
+			Labels: map[string]string{engine.LabelProject: p.Name, engine.LabelVolume: k, engine.LabelVersion: r.opts.Version,
+				engine.LabelConfigHash: volumeHash(vc)},
 		}
 		for lk, lv := range vc.Labels {
 			spec.Labels[lk] = lv

@@ -27,6 +27,7 @@ func (e *env) upCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force-recreate", Usage: "recreate containers even if their configuration and image haven't changed"},
 			&cli.BoolFlag{Name: "no-recreate", Usage: "if containers already exist, don't recreate them"},
 			&cli.BoolFlag{Name: "renew-anon-volumes", Aliases: []string{"V"}, Usage: "recreate anonymous volumes instead of retrieving data from the previous containers"},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: `assume "yes" as answer to all prompts (recreate a volume whose configuration changed)`},
 			&cli.BoolFlag{Name: "no-deps", Usage: "don't start linked services"},
 			&cli.BoolFlag{Name: "remove-orphans", EnvVars: []string{"COMPOSE_REMOVE_ORPHANS"}, Usage: "remove containers for services not defined in the compose file"},
 			&cli.BoolFlag{Name: "no-start", Usage: "don't start the services after creating them"},
@@ -81,6 +82,7 @@ func (e *env) upOptions(c *cli.Context) (runner.UpOptions, error) {
 		ForceRecreate:      c.Bool("force-recreate"),
 		NoRecreate:         c.Bool("no-recreate"),
 		RenewAnonVolumes:   c.Bool("renew-anon-volumes"),
+		AssumeYes:          c.Bool("yes"),
 		NoDeps:             c.Bool("no-deps"),
 		RemoveOrphans:      c.Bool("remove-orphans"),
 		NoStart:            c.Bool("no-start"),
@@ -88,6 +90,9 @@ func (e *env) upOptions(c *cli.Context) (runner.UpOptions, error) {
 		Attach:             c.StringSlice("attach"),
 		NoAttach:           c.StringSlice("no-attach"),
 		AttachDependencies: c.Bool("attach-dependencies"),
+	}
+	if !o.AssumeYes && isTerminal(e.stdin) {
+		o.Confirm = confirm(e.stdin, e.stdout)
 	}
 	if t := c.Int("timeout"); t >= 0 {
 		d := time.Duration(t) * time.Second
