@@ -143,3 +143,29 @@ func TestReplaySecrets(t *testing.T) {
 		t.Errorf("run included printed %q, want from-the-include", got)
 	}
 }
+
+// A .env variable interpolating the shell's, with a default (docker
+// compose's TestEnvInterpolation).
+func TestEnvInterpolation(t *testing.T) {
+	f := filepath.Join(replayDir("env-interpolation"), "compose.yaml")
+	mustContain(t, "config", cirun(t, []string{"WHEREAMI=shell"}, "-f", f, "config").stdout, "IMAGE: default_env:shell\n")
+	mustContain(t, "config", cirun(t, nil, "-f", f, "config").stdout, "IMAGE: default_env:EnvFileDefaultValue\n")
+}
+
+// The same env_file interpolated through an include with its own env_file,
+// and through extends from another directory with its own .env (docker
+// compose's Test_interpolationWithInclude and Test_interpolationWithExtends).
+func TestEnvFileInterpolationIncludeExtends(t *testing.T) {
+	for dir, wants := range map[string][]string{
+		"include": {"FOO=FOO-from-include", "ZOT=FOO-from-include", "QIX=some FOO-from-include value", "BAR=bar_from_environment"},
+		"extends": {"FOO=FOO-from-extends", "ZOT=FOO-from-extends", "QIX=some FOO-from-extends value", "BAR=BAR-from-extends", "BAR_FROM_ENV_FILE=BAR-from-extends"},
+	} {
+		p := project(t)
+		c := specIn(t, filepath.Join(replayDir("interpolation"), dir, "compose.yaml"), p)
+		out := c(0, "up").stdout
+		c(0, "down", "-t", "0")
+		for _, want := range wants {
+			mustContain(t, dir+": up's output", out, "test-1  | "+want+"\n")
+		}
+	}
+}

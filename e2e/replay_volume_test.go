@@ -5,6 +5,7 @@ package e2e
 import (
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -120,4 +121,18 @@ func TestReplayVolumeRecreate(t *testing.T) {
 	if got := podman(t, "volume", "inspect", p+"_my_vol", "-f", `{{ index .Labels "foo" }}`); got != "zot" {
 		t.Errorf("up -y: label foo = %q, want zot", got)
 	}
+}
+
+// A local volume binding a host directory through driver_opts shows what
+// the host writes there after `up` (docker compose's TestProjectVolumeBind).
+func TestReplayVolumeBind(t *testing.T) {
+	p := project(t)
+	dir := t.TempDir()
+	c := specIn(t, filepath.Join(replayDir("volume-bind"), "compose.yaml"), p, "REPLAY_DIR="+dir, "REPLAY_CONTAINER="+p+"-frontend")
+	defer c(0, "down", "-t", "0", "-v")
+	c(0, "up", "-d")
+	if err := os.WriteFile(filepath.Join(dir, "resultfile"), []byte("SUCCESS\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkIn(t, p+"-frontend", "cat /data/resultfile", "SUCCESS")
 }
