@@ -136,3 +136,20 @@ func TestReplayVolumeBind(t *testing.T) {
 	}
 	checkIn(t, p+"-frontend", "cat /data/resultfile", "SUCCESS")
 }
+
+// The anonymous volume of an image's VOLUME survives --force-recreate and
+// is renewed by --renew-anon-volumes, as in docker compose.
+func TestRecreateKeepsImageVolumes(t *testing.T) {
+	p := project(t)
+	id := e2eID(t)
+	removeBuilt(t, "localhost/cirun-e2e-imagevolume:"+id)
+	c := specIn(t, filepath.Join(fixtures, "recreate-image-volume", "compose.yaml"), p, "E2E_ID="+id)
+	defer c(0, "down", "-t", "0", "-v")
+	c(0, "up", "-d", "--build")
+	app := p + "-app-1"
+	checkIn(t, app, "touch /cache/kept && echo ok", "ok")
+	c(0, "up", "-d", "--force-recreate")
+	checkIn(t, app, "ls /cache", "kept")
+	c(0, "up", "-d", "--force-recreate", "-V")
+	checkIn(t, app, "ls /cache | grep -c kept; true", "0")
+}

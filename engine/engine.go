@@ -76,6 +76,8 @@ type Image struct {
 	Healthcheck *Healthcheck // HEALTHCHECK from the image config, nil if none
 	Size        int64
 	Created     time.Time
+	// Volumes are the image's VOLUME paths, sorted.
+	Volumes []string
 }
 
 // PullOptions tune PullImage.

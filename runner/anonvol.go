@@ -11,8 +11,8 @@ import (
 
 // A recreated container keeps its predecessor's anonymous volumes, as
 // docker compose's does (`up --renew-anon-volumes` gives it new ones):
-// the data in `- /app/node_modules` survives a changed configuration or
-// --force-recreate.
+// the data in `- /app/node_modules` or an image's VOLUME survives a
+// changed configuration or --force-recreate.
 
 // anonymousVolumes returns the anonymous volumes of c, target -> volume
 // name: its volume mounts whose volume is not one of the project's named
@@ -39,14 +39,17 @@ func (s *session) anonymousVolumes(ctx context.Context, c engine.Container) (map
 }
 
 // inheritVolumes returns a spec override that mounts, at each anonymous
-// volume mount of the spec, the volume anon has for its target, and
-// deletes those from anon (what is left was not inherited).
-func inheritVolumes(anon map[string]string) func(*engine.ContainerSpec) {
+// volume mount of the spec and at each of the image's VOLUME paths no
+// mount covers, the volume anon has for that target, and deletes those
+// from anon (what is left was not inherited).
+func inheritVolumes(anon map[string]string, img engine.Image) func(*engine.ContainerSpec) {
 	if len(anon) == 0 {
 		return nil
 	}
 	return func(spec *engine.ContainerSpec) {
+		covered := map[string]bool{}
 		for i, m := range spec.Mounts {
+			covered[m.Target] = true
 			if m.Type != engine.MountVolume || m.Source != "" {
 				continue
 			}
@@ -54,6 +57,14 @@ func inheritVolumes(anon map[string]string) func(*engine.ContainerSpec) {
 				spec.Mounts[i].Source = name
 				delete(anon, m.Target)
 			}
+		}
+		for _, target := range img.Volumes {
+			name, ok := anon[target]
+			if !ok || covered[target] || spec.Tmpfs[target] != "" {
+				continue
+			}
+			spec.Mounts = append(spec.Mounts, engine.Mount{Type: engine.MountVolume, Source: name, Target: target})
+			delete(anon, target)
 		}
 	}
 }

@@ -397,7 +397,7 @@ func (s *session) prepare(ctx context.Context, svc types.ServiceConfig, img engi
 			if err := s.removeContainerKeep(ctx, *a.Existing, &t, len(anon) > 0); err != nil {
 				return nil, nil, err
 			}
-			c, err := s.createContainer(ctx, svc, img, a.Number, name, false, inheritVolumes(anon))
+			c, err := s.createContainer(ctx, svc, img, a.Number, name, false, inheritVolumes(anon, img))
 			if err != nil {
 				return nil, nil, err
 			}
