@@ -93,3 +93,26 @@ func TestReplayIPAM(t *testing.T) {
 		t.Errorf("foo's address %q, want 10.213.0.100", got)
 	}
 }
+
+// Links reach the linked container by its service name and by the link's
+// alias, on Podman's default network (network_mode: bridge, no DNS there)
+// and on the project network (docker compose's TestNetworkLinks and the
+// links half of TestNetworkAliases). busybox resolves through DNS only, so
+// the name is looked up in /etc/hosts, where links put it.
+func TestReplayNetworkLinks(t *testing.T) {
+	p := project(t)
+	c := specIn(t, filepath.Join(replayDir("network-links"), "compose.yaml"), p)
+	defer c(0, "down", "-t", "0")
+	c(0, "up", "-d")
+	for _, x := range []struct{ from, host, want string }{
+		{"client", "server", "hello from server"},
+		{"front", "container", "hello from web"},
+		{"front", "web", "hello from web"},
+	} {
+		eventually(t, x.from+" reaches "+x.host, 20*time.Second, func() bool {
+			script := `ip=$(awk '$2 == "` + x.host + `" {print $1}' /etc/hosts); printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 2 $ip 8080`
+			out := cirun(t, nil, "-p", p, "exec", "-T", x.from, "sh", "-c", script).stdout
+			return strings.Contains(out, x.want)
+		})
+	}
+}

@@ -348,6 +348,9 @@ type Container struct {
 	Ports       []PortMapping
 	Networks    []string
 	Command     []string
+	// IPs are the container's IPv4 addresses by network name, from
+	// InspectContainer only.
+	IPs map[string]string
 	// Mounts are the container's mounts, from InspectContainer only (a
 	// list leaves them nil): a volume's Source is its name, an anonymous
 	// volume's too.

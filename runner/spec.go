@@ -609,7 +609,16 @@ func (s *session) containerSpec(ctx context.Context, in specInput) (*engine.Cont
 		return nil, err
 	}
 	in.Shared = shared
-	return containerSpec(in)
+	spec, err := containerSpec(in)
+	if err != nil {
+		return nil, err
+	}
+	hosts, err := s.linkHosts(ctx, in.Service, spec)
+	if err != nil {
+		return nil, err
+	}
+	spec.ExtraHosts = append(spec.ExtraHosts, hosts...)
+	return spec, nil
 }
 
 // sharedContainers maps the services svc shares namespaces or volumes with

@@ -321,6 +321,9 @@ func (s *session) upService(ctx context.Context, name string, runs map[string]*s
 		err = s.awaitShared(ctx, svc, runs) // network_mode: service:..., volumes_from
 	}
 	if err == nil {
+		err = s.awaitLinks(ctx, svc, runs)
+	}
+	if err == nil {
 		policy := recreateDiverged
 		if o.ForceRecreate {
 			policy = recreateForce

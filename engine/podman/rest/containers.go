@@ -232,8 +232,17 @@ func (d inspectedContainer) container() engine.Container {
 		c.Mounts = append(c.Mounts, em)
 	}
 	if ns := d.NetworkSettings; ns != nil {
-		for name := range ns.Networks {
+		for name, raw := range ns.Networks {
 			c.Networks = append(c.Networks, name)
+			var n struct {
+				IPAddress string `json:"IPAddress"`
+			}
+			if json.Unmarshal(raw, &n) == nil && n.IPAddress != "" {
+				if c.IPs == nil {
+					c.IPs = map[string]string{}
+				}
+				c.IPs[name] = n.IPAddress
+			}
 		}
 		sort.Strings(c.Networks)
 		for key, binds := range ns.Ports {
