@@ -41,6 +41,7 @@ func TestComposeGoDefaultsAccepted(t *testing.T) {
 		"services: {app: {image: a}}",
 		"services: {app: {build: .}}",
 		"services: {app: {image: a, depends_on: [db], links: []}, db: {image: b}}",
+		"services: {app: {image: a, links: [db, \"db:alias\"]}, db: {image: b}}",
 		"services: {app: {image: a, ports: ['80', '127.0.0.1:8080-8081:80-81/udp']}}",
 		"services: {app: {image: a, volumes: ['./x:/x', '/anon', 'named:/n:ro', './y:/y:rw'], tmpfs: /t}}\nvolumes: {named: {}}",
 		"services: {app: {image: a, env_file: [absent.env], environment: [A]}}",
@@ -68,7 +69,6 @@ func TestUnsupportedKeys(t *testing.T) {
 	}{
 		{"services: {app: {image: a, secrets: [s]}}\nsecrets: {s: {external: true}}", "secrets.s.external", ""},
 		{"services: {app: {image: a, configs: [c]}}\nconfigs: {c: {file: ./c, template_driver: golang}}", "configs.c.template_driver", ""},
-		{"services: {app: {image: a, links: [db]}, db: {image: b}}", "services.app.links", ""},
 		{"services: {app: {image: a, external_links: [other]}}", "services.app.external_links", ""},
 		{"services: {app: {image: a, ipc: 'weird'}}", "services.app.ipc",
 			`"weird" not supported by cirun yet (supported: host, private, shareable, service:*, container:*)`},

@@ -142,6 +142,7 @@ var Supported = []Support{
 	{Path: "services.*.volumes.[].volume.nocopy"},
 	{Path: "services.*.volumes.[].tmpfs.size"},
 	{Path: "services.*.volumes.[].tmpfs.mode"},
+	{Path: "services.*.links", Note: "`SERVICE[:ALIAS]`: the linking container's /etc/hosts maps ALIAS and SERVICE to the first container of SERVICE (started first), on a network they share"},
 	{Path: "services.*.volumes_from", Note: "`SERVICE[:ro|rw]` takes the first container of SERVICE; `container:NAME[:ro|rw]`"},
 	{Path: "services.*.working_dir"},
 
@@ -182,7 +183,7 @@ var Supported = []Support{
 var NotYet = []string{
 	"top-level `models`, `jobs`; `external` secrets and configs (swarm objects), their `driver` and `template_driver`",
 	"service `models`",
-	"`links`, `external_links`",
+	"`external_links`",
 	"`uts`, `userns_mode`, `cgroup`, `cgroup_parent`; `domainname` (Podman forbids kernel.domainname)",
 	"`networks.*.enable_ipv4`, `attachable`, `ipam.options`, `ipam.config[].aux_addresses`; a service network's `driver_opts`, `link_local_ips`, `gw_priority`",
 	"`build`: `entitlements`, `privileged`, `isolation`, `ulimits`, `no_cache_filter`, `provenance`, `sbom`; more than one of `platforms`",

@@ -276,7 +276,7 @@ func TestBadComposeFiles(t *testing.T) {
 	for _, c := range []struct{ file, want string }{
 		{"yaml-error.yaml", "yaml"},
 		{"unknown-dependency.yaml", "dbx"},
-		{"unsupported-key.yaml", "links"},
+		{"unsupported-key.yaml", "services.app.external_links: not supported"},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			f := filepath.Join(fixtures, "badfiles", c.file)

@@ -76,6 +76,8 @@ type Image struct {
 	Healthcheck *Healthcheck // HEALTHCHECK from the image config, nil if none
 	Size        int64
 	Created     time.Time
+	// Volumes are the image's VOLUME paths, sorted.
+	Volumes []string
 }
 
 // PullOptions tune PullImage.
@@ -347,6 +349,13 @@ type Container struct {
 	Ports       []PortMapping
 	Networks    []string
 	Command     []string
+	// IPs are the container's IPv4 addresses by network name, from
+	// InspectContainer only.
+	IPs map[string]string
+	// Mounts are the container's mounts, from InspectContainer only (a
+	// list leaves them nil): a volume's Source is its name, an anonymous
+	// volume's too.
+	Mounts []Mount
 }
 
 // Running reports whether the container's processes are running (a paused

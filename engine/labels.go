@@ -20,6 +20,9 @@ const (
 	LabelSlug            = "com.docker.compose.slug"
 	// LabelCirun marks objects created by cirun (value: cirun's version).
 	LabelCirun = "dev.cirun.version"
+	// LabelVolumes is a digest of the named volumes a container mounts
+	// (runner compares it to recreate a container whose volumes changed).
+	LabelVolumes = "dev.cirun.volumes"
 )
 
 // ProjectFilter selects everything of one project.

@@ -52,6 +52,7 @@ type desired struct {
 	Replicas int
 	Hash     string
 	ImageID  string
+	Volumes  string // volumesKey; "" skips the check
 }
 
 // recreatePolicy is `up`'s --force-recreate / --no-recreate.
@@ -94,6 +95,8 @@ func decide(want desired, existing []engine.Container, policy recreatePolicy) Pl
 			reason = "config changed"
 		case want.ImageID != "" && c.Labels[engine.LabelImage] != want.ImageID:
 			reason = "image changed"
+		case want.Volumes != "" && c.Labels[engine.LabelVolumes] != "" && c.Labels[engine.LabelVolumes] != want.Volumes:
+			reason = "volumes changed"
 		}
 		switch {
 		case reason != "":

@@ -11,8 +11,13 @@ func ctr(name, num, hash, image, state string) engine.Container {
 		engine.LabelContainerNumber: num, engine.LabelConfigHash: hash, engine.LabelImage: image}}
 }
 
+func withLabel(c engine.Container, k, v string) engine.Container {
+	c.Labels[k] = v
+	return c
+}
+
 func TestDecide(t *testing.T) {
-	want := desired{Service: "db", Replicas: 2, Hash: "h1", ImageID: "img1"}
+	want := desired{Service: "db", Replicas: 2, Hash: "h1", ImageID: "img1", Volumes: "v1"}
 	for _, c := range []struct {
 		name     string
 		existing []engine.Container
@@ -29,6 +34,10 @@ func TestDecide(t *testing.T) {
 			ctr("p-db-1", "1", "h0", "img1", engine.StateRunning)}, recreateDiverged, "db-1: recreate (config changed)\ndb-2: create"},
 		{"image changed", []engine.Container{
 			ctr("p-db-1", "1", "h1", "img0", engine.StateRunning)}, recreateDiverged, "db-1: recreate (image changed)\ndb-2: create"},
+		{"volumes changed", []engine.Container{
+			withLabel(ctr("p-db-1", "1", "h1", "img1", engine.StateRunning), engine.LabelVolumes, "v0")}, recreateDiverged, "db-1: recreate (volumes changed)\ndb-2: create"},
+		{"no volumes label (older cirun)", []engine.Container{
+			ctr("p-db-1", "1", "h1", "img1", engine.StateRunning)}, recreateDiverged, "db-1: keep\ndb-2: create"},
 		{"no-recreate keeps a changed one", []engine.Container{
 			ctr("p-db-1", "1", "h0", "img0", engine.StateRunning)}, recreateNever, "db-1: keep\ndb-2: create"},
 		{"force-recreate", []engine.Container{

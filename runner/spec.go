@@ -159,6 +159,7 @@ func containerSpec(in specInput) (*engine.ContainerSpec, error) {
 		engine.LabelConfigFiles:     strings.Join(p.ComposeFiles, ","),
 		engine.LabelVersion:         in.Version,
 		engine.LabelCirun:           in.Version,
+		engine.LabelVolumes:         volumesKey(p, s),
 	} {
 		spec.Labels[k] = v
 	}
@@ -617,7 +618,16 @@ func (s *session) containerSpec(ctx context.Context, in specInput) (*engine.Cont
 		return nil, err
 	}
 	in.Shared = shared
-	return containerSpec(in)
+	spec, err := containerSpec(in)
+	if err != nil {
+		return nil, err
+	}
+	hosts, err := s.linkHosts(ctx, in.Service, spec)
+	if err != nil {
+		return nil, err
+	}
+	spec.ExtraHosts = append(spec.ExtraHosts, hosts...)
+	return spec, nil
 }
 
 // sharedContainers maps the services svc shares namespaces or volumes with

@@ -40,7 +40,16 @@ type UpOptions struct {
 	// RecreateDeps (--always-recreate-deps) recreates those dependencies
 	// too.
 	RecreateDeps bool
-	NoDeps       bool
+	// RenewAnonVolumes (--renew-anon-volumes) gives recreated containers
+	// new anonymous volumes instead of their predecessors'.
+	RenewAnonVolumes bool
+	// A project volume whose configuration changed since it was created
+	// is recreated (with the containers using it; its data is lost) when
+	// AssumeYes (-y) is set or Confirm says yes; otherwise it is kept, with
+	// a warning, as docker compose does without an answer.
+	AssumeYes bool
+	Confirm   func(question string) (bool, error)
+	NoDeps    bool
 	// RemoveOrphans removes, IgnoreOrphans neither removes nor reports, the
 	// orphans: containers of services not in the project (disabled ones
 	// aside) and exited one-off containers, as docker compose.
@@ -261,6 +270,9 @@ func (s *session) up(ctx context.Context, targets []string, o UpOptions) (map[st
 	if err := s.ensureNetworks(ctx, names); err != nil {
 		return nil, err
 	}
+	if err := s.recreateVolumes(ctx, names, byService, o); err != nil {
+		return nil, err
+	}
 	if err := s.ensureVolumes(ctx, names); err != nil {
 		return nil, err
 	}
@@ -308,6 +320,9 @@ func (s *session) upService(ctx context.Context, name string, runs map[string]*s
 		err = s.awaitShared(ctx, svc, runs) // network_mode: service:..., volumes_from
 	}
 	if err == nil {
+		err = s.awaitLinks(ctx, svc, runs)
+	}
+	if err == nil {
 		policy := recreateDiverged
 		named := len(o.Services) == 0 || slices.Contains(o.Services, name)
 		switch {
@@ -316,7 +331,7 @@ func (s *session) upService(ctx context.Context, name string, runs map[string]*s
 		case named && o.ForceRecreate, !named && o.RecreateDeps:
 			policy = recreateForce
 		}
-		want := desired{Service: name, Replicas: replicas(svc), Hash: compose.ServiceHash(svc), ImageID: img.ID}
+		want := desired{Service: name, Replicas: replicas(svc), Hash: compose.ServiceHash(svc), ImageID: img.ID, Volumes: volumesKey(s.project, svc)}
 		containers, steps, err = s.prepare(ctx, svc, img, decide(want, existing, policy), o)
 	}
 	deps := make([]string, 0, len(svc.DependsOn))
@@ -375,11 +390,23 @@ func (s *session) prepare(ctx context.Context, svc types.ServiceConfig, img engi
 			continue
 		case ActRecreate:
 			r.event("Container", a.Existing.Name, "Recreate", a.Reason)
+			var anon map[string]string
+			if !o.RenewAnonVolumes {
+				var err error
+				if anon, err = s.anonymousVolumes(ctx, *a.Existing); err != nil {
+					return nil, nil, err
+				}
+			}
 			t := stopTimeout(svc, o.StopTimeout)
-			if err := s.removeContainer(ctx, *a.Existing, &t); err != nil {
+			if err := s.removeContainerKeep(ctx, *a.Existing, &t, len(anon) > 0); err != nil {
 				return nil, nil, err
 			}
-			fallthrough
+			c, err := s.createContainer(ctx, svc, img, a.Number, name, false, inheritVolumes(anon, img))
+			if err != nil {
+				return nil, nil, err
+			}
+			s.removeVolumes(ctx, anon)
+			a.Existing = &c
 		case ActCreate:
 			c, err := s.createContainer(ctx, svc, img, a.Number, name, false, nil)
 			if err != nil {
@@ -1009,7 +1036,8 @@ func (s *session) ensureVolumes(ctx context.Context, names []string) error {
 		}
 		spec := engine.VolumeSpec{
 			Name: vc.Name, Driver: vc.Driver, Options: map[string]string(vc.DriverOpts),
-			Labels: map[string]string{engine.LabelProject: p.Name, engine.LabelVolume: k, engine.LabelVersion: r.opts.Version},
+			Labels: map[string]string{engine.LabelProject: p.Name, engine.LabelVolume: k, engine.LabelVersion: r.opts.Version,
+				engine.LabelConfigHash: volumeHash(vc)},
 		}
 		for lk, lv := range vc.Labels {
 			spec.Labels[lk] = lv
@@ -1075,8 +1103,15 @@ func (s *session) handleOrphans(ctx context.Context, orphans []engine.Container,
 	return nil
 }
 
-// removeContainer stops (with timeout) and removes one container.
+// removeContainer stops (with timeout) and removes one container with its
+// anonymous volumes.
 func (s *session) removeContainer(ctx context.Context, c engine.Container, timeout *time.Duration) error {
+	return s.removeContainerKeep(ctx, c, timeout, false)
+}
+
+// removeContainerKeep is removeContainer; keepVolumes leaves the anonymous
+// volumes in place (a recreated container inherits them).
+func (s *session) removeContainerKeep(ctx context.Context, c engine.Container, timeout *time.Duration, keepVolumes bool) error {
 	r := s.r
 	t := 10 * time.Second
 	if timeout != nil {
@@ -1086,7 +1121,7 @@ func (s *session) removeContainer(ctx context.Context, c engine.Container, timeo
 		r.event("Container", c.Name, "Stopping", "")
 	}
 	r.event("Container", c.Name, "Removing", "")
-	err := r.eng.RemoveContainer(ctx, c.ID, engine.RemoveOptions{Force: true, Volumes: true, Timeout: t})
+	err := r.eng.RemoveContainer(ctx, c.ID, engine.RemoveOptions{Force: true, Volumes: !keepVolumes, Timeout: t})
 	if err != nil && !errors.Is(err, engine.ErrNotFound) {
 		r.event("Container", c.Name, "Error", err.Error())
 		return fmt.Errorf("removing container %s: %w", c.Name, err)

@@ -27,8 +27,8 @@ func (e *env) upCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force-recreate", Usage: "recreate containers even if their configuration and image haven't changed"},
 			&cli.BoolFlag{Name: "no-recreate", Usage: "if containers already exist, don't recreate them"},
 			&cli.BoolFlag{Name: "always-recreate-deps", Usage: "recreate dependent containers; incompatible with --no-recreate"},
-			&cli.BoolFlag{Name: "renew-anon-volumes", Aliases: []string{"V"}, Usage: "recreate the containers with new anonymous volumes (cirun never carries anonymous volumes over)"},
-			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "assume yes to prompts (cirun's up never prompts)"},
+			&cli.BoolFlag{Name: "renew-anon-volumes", Aliases: []string{"V"}, Usage: "recreate anonymous volumes instead of retrieving data from the previous containers"},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: `assume "yes" as answer to all prompts (recreate a volume whose configuration changed)`},
 			&cli.BoolFlag{Name: "no-deps", Usage: "don't start linked services"},
 			&cli.BoolFlag{Name: "remove-orphans", EnvVars: []string{"COMPOSE_REMOVE_ORPHANS"}, Usage: "remove containers for services not defined in the compose file"},
 			&cli.BoolFlag{Name: "no-start", Usage: "don't start the services after creating them"},
@@ -84,6 +84,8 @@ func (e *env) upOptions(c *cli.Context) (runner.UpOptions, error) {
 		ForceRecreate:      c.Bool("force-recreate") || c.Bool("renew-anon-volumes"),
 		NoRecreate:         c.Bool("no-recreate"),
 		RecreateDeps:       c.Bool("always-recreate-deps"),
+		RenewAnonVolumes:   c.Bool("renew-anon-volumes"),
+		AssumeYes:          c.Bool("yes"),
 		NoDeps:             c.Bool("no-deps"),
 		RemoveOrphans:      c.Bool("remove-orphans"),
 		NoStart:            c.Bool("no-start"),
@@ -92,6 +94,9 @@ func (e *env) upOptions(c *cli.Context) (runner.UpOptions, error) {
 		NoAttach:           c.StringSlice("no-attach"),
 		AttachDependencies: c.Bool("attach-dependencies"),
 		Pull:               c.String("pull"),
+	}
+	if !o.AssumeYes && isTerminal(e.stdin) {
+		o.Confirm = confirm(e.stdin, e.stdout)
 	}
 	if t := c.Int("timeout"); t >= 0 {
 		d := time.Duration(t) * time.Second

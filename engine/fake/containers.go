@@ -423,7 +423,9 @@ func (e *Engine) InspectContainer(_ context.Context, id string) (engine.Containe
 	if err != nil {
 		return engine.Container{}, fmt.Errorf("inspecting container: %w", err)
 	}
-	return c.snapshot(), nil
+	out := c.snapshot()
+	out.Mounts = append([]engine.Mount(nil), c.spec.Mounts...)
+	return out, nil
 }
 
 // WaitContainer blocks until the container is not running (it may not have

@@ -38,6 +38,12 @@ func (e *Engine) InspectImage(ctx context.Context, ref string) (engine.Image, er
 	if r.Created != nil {
 		img.Created = *r.Created
 	}
+	if r.Config != nil {
+		for v := range r.Config.Volumes {
+			img.Volumes = append(img.Volumes, v)
+		}
+		sort.Strings(img.Volumes)
+	}
 	if hc := r.HealthCheck; hc != nil && len(hc.Test) > 0 {
 		img.Healthcheck = &engine.Healthcheck{
 			Test:        append([]string(nil), hc.Test...),

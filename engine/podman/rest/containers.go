@@ -71,6 +71,13 @@ type inspectedContainer struct {
 			Status string `json:"Status"`
 		} `json:"Health"`
 	} `json:"State"`
+	Mounts []struct {
+		Type        string `json:"Type"`
+		Name        string `json:"Name"`
+		Source      string `json:"Source"`
+		Destination string `json:"Destination"`
+		RW          bool   `json:"RW"`
+	} `json:"Mounts"`
 	NetworkSettings *struct {
 		Networks map[string]json.RawMessage `json:"Networks"`
 		Ports    map[string][]struct {
@@ -217,9 +224,25 @@ func (d inspectedContainer) container() engine.Container {
 			}
 		}
 	}
+	for _, m := range d.Mounts {
+		em := engine.Mount{Type: m.Type, Source: m.Source, Target: m.Destination, ReadOnly: !m.RW}
+		if m.Type == engine.MountVolume {
+			em.Source = m.Name
+		}
+		c.Mounts = append(c.Mounts, em)
+	}
 	if ns := d.NetworkSettings; ns != nil {
-		for name := range ns.Networks {
+		for name, raw := range ns.Networks {
 			c.Networks = append(c.Networks, name)
+			var n struct {
+				IPAddress string `json:"IPAddress"`
+			}
+			if json.Unmarshal(raw, &n) == nil && n.IPAddress != "" {
+				if c.IPs == nil {
+					c.IPs = map[string]string{}
+				}
+				c.IPs[name] = n.IPAddress
+			}
 		}
 		sort.Strings(c.Networks)
 		for key, binds := range ns.Ports {
