@@ -25,3 +25,17 @@ func TestDownNothingToRemove(t *testing.T) {
 	}
 	mustContain(t, "stderr", res.stderr, `No resource found to remove for project "`+p+`"`)
 }
+
+// TestUpWithDependencyExit: a service_healthy dependency without a
+// healthcheck that exited is reported as exited, not as lacking a
+// healthcheck; the dependent is created, not started.
+func TestUpDependencyExitedBeforeHealthy(t *testing.T) {
+	p, f := project(t), lifecycle("dep-exit")
+	res := cirun(t, nil, "-f", f, "-p", p, "up", "-d")
+	if res.code != 1 {
+		t.Errorf("up exited %d, want 1", res.code)
+	}
+	mustContain(t, "stderr", res.stderr, "dependency failed to start: container "+p+"-db-1 exited (1)")
+	wantStatus(t, "created", p+"-web-1")
+	down(t, f, p)
+}

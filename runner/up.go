@@ -516,7 +516,7 @@ func (s *session) waitHealthy(ctx context.Context, c engine.Container) error {
 		c = full
 	}
 	if c.Healthcheck == nil {
-		return &ServiceError{Container: c.Name, Reason: "has no healthcheck configured"}
+		return s.noHealthcheck(ctx, c)
 	}
 	if c.Health == engine.HealthHealthy && c.Running() {
 		return nil
@@ -531,6 +531,25 @@ func (s *session) waitHealthy(ctx context.Context, c engine.Container) error {
 	}
 	r.event("Container", c.Name, "Healthy", "")
 	return nil
+}
+
+// noHealthcheck is the error for a service_healthy dependency without a
+// healthcheck. docker compose looks at the container on its first tick, half
+// a second after the start, and reports a container that exited by then as
+// "exited (N)" rather than as lacking a healthcheck; so does this.
+func (s *session) noHealthcheck(ctx context.Context, c engine.Container) error {
+	if c.Running() {
+		wctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		_, _ = s.r.eng.WaitContainer(wctx, c.ID)
+		cancel()
+		if got, err := s.r.eng.InspectContainer(ctx, c.ID); err == nil {
+			c = got
+		}
+	}
+	if !c.Running() && c.State != engine.StateCreated {
+		return &ServiceError{Container: c.Name, Reason: fmt.Sprintf("exited (%d)", c.ExitCode)}
+	}
+	return &ServiceError{Container: c.Name, Reason: "has no healthcheck configured"}
 }
 
 // waitCompleted waits until c exited, and fails unless it exited 0.
