@@ -4,7 +4,9 @@ package e2e
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // docker compose's lifecycle e2e tests (events, wait, logs, up, down,
@@ -37,5 +39,22 @@ func TestUpDependencyExitedBeforeHealthy(t *testing.T) {
 	}
 	mustContain(t, "stderr", res.stderr, "dependency failed to start: container "+p+"-db-1 exited (1)")
 	wantStatus(t, "created", p+"-web-1")
+	down(t, f, p)
+}
+
+// TestUpWithDependencyNotRequired: an optional (required: false)
+// dependency that fails its condition is a warning; the dependent starts
+// and up succeeds.
+func TestUpOptionalDependencyFails(t *testing.T) {
+	p, f := project(t), lifecycle("optional-dep")
+	res := cirun(t, nil, "-f", f, "-p", p, "--profile", "optional", "up", "-d")
+	if res.code != 0 {
+		t.Errorf("up exited %d, want 0", res.code)
+	}
+	mustContain(t, "stderr", res.stderr, `optional dependency "cache" failed to start: container `+p+"-cache-1 has no healthcheck configured")
+	eventually(t, "app ran", 30*time.Second, func() bool { return status(t, p+"-app-1") == "exited" })
+	if logs := cirun(t, nil, "-f", f, "-p", p, "logs", "app"); !strings.Contains(logs.stdout, "app ran") {
+		t.Errorf("app did not run: logs %q", logs.stdout)
+	}
 	down(t, f, p)
 }

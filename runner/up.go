@@ -494,7 +494,16 @@ func (s *session) waitCondition(ctx context.Context, dep string, d types.Service
 		}
 		if err != nil {
 			var se *ServiceError
-			if errors.As(err, &se) {
+			if errors.As(err, &se) && !d.Required {
+				// docker compose goes on without an optional dependency
+				msg := fmt.Sprintf("optional dependency %q failed to start: %s", dep, err)
+				if rest, ok := strings.CutPrefix(se.Reason, "didn't complete"); ok {
+					msg = fmt.Sprintf("optional dependency %q didn't complete%s", dep, rest)
+				}
+				s.r.event("Container", c.Name, "Warning", msg)
+				return nil
+			}
+			if se != nil {
 				se.Service = dep
 				se.Dependency = true
 				se.Logs = s.tail(c.ID, 20)
