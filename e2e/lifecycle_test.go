@@ -58,3 +58,16 @@ func TestUpOptionalDependencyFails(t *testing.T) {
 	}
 	down(t, f, p)
 }
+
+// TestUpWaitTimeout: --wait-timeout expiring fails up --wait with docker
+// compose's words and leaves the service running.
+func TestUpWaitTimeout(t *testing.T) {
+	p, f := project(t), lifecycle("wait-timeout")
+	res := cirun(t, nil, "-f", f, "-p", p, "up", "--wait", "--wait-timeout", "3", "-d")
+	if res.code != 1 {
+		t.Errorf("up --wait exited %d, want 1", res.code)
+	}
+	mustContain(t, "stderr", res.stderr, "application not healthy after 3s")
+	wantStatus(t, "running", p+"-app-1")
+	down(t, f, p)
+}

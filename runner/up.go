@@ -627,7 +627,7 @@ func (s *session) waitReady(ctx context.Context, runs map[string]*svcRun, target
 	close(errc)
 	for err := range errc {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("timeout waiting for services to be healthy (--wait-timeout %s)", timeout)
+			return fmt.Errorf("application not healthy after %s", timeout)
 		}
 		return err
 	}
