@@ -71,3 +71,25 @@ func TestUpWaitTimeout(t *testing.T) {
 	wantStatus(t, "running", p+"-app-1")
 	down(t, f, p)
 }
+
+// TestStdoutStderr: a container's stdout and stderr stay apart, in an
+// attached up and in logs, each line with its prefix.
+func TestContainerStderrOnStderr(t *testing.T) {
+	p, f := project(t), lifecycle("streams")
+	res := cirun(t, nil, "-f", f, "-p", p, "up")
+	if res.code != 0 {
+		t.Fatalf("up exited %d", res.code)
+	}
+	mustContain(t, "up stdout", res.stdout, "talk-1  | log to stdout\n")
+	mustContain(t, "up stderr", res.stderr, "talk-1  | log to stderr\n")
+	if strings.Contains(res.stdout, "log to stderr") {
+		t.Errorf("up: the container's stderr is on stdout")
+	}
+	res = cirun(t, nil, "-f", f, "-p", p, "logs")
+	mustContain(t, "logs stdout", res.stdout, "talk-1  | log to stdout\n")
+	mustContain(t, "logs stderr", res.stderr, "talk-1  | log to stderr\n")
+	if strings.Contains(res.stdout, "log to stderr") {
+		t.Errorf("logs: the container's stderr is on stdout")
+	}
+	down(t, f, p)
+}

@@ -120,15 +120,19 @@ type logFormatter struct {
 	clock    Clock
 	mu       sync.Mutex // keeps lines of different containers whole
 	out      io.Writer
+	err      io.Writer // the containers' stderr lines (docker compose: stderr)
 	prefixes map[string]string
 	colors   map[string]string
 }
 
 // newLogFormatter prepares prefixes for names (short container names).
-func newLogFormatter(out io.Writer, names []string, f LogFormat, clock Clock) *logFormatter {
+func newLogFormatter(out, errOut io.Writer, names []string, f LogFormat, clock Clock) *logFormatter {
 	sorted := append([]string(nil), names...)
 	sort.Strings(sorted)
-	lf := &logFormatter{f: f, clock: clock, out: out, prefixes: logPrefixes(sorted), colors: map[string]string{}}
+	if errOut == nil {
+		errOut = out
+	}
+	lf := &logFormatter{f: f, clock: clock, out: out, err: errOut, prefixes: logPrefixes(sorted), colors: map[string]string{}}
 	for i, n := range sorted {
 		if f.Color {
 			lf.colors[n] = logColors[i%len(logColors)]
@@ -145,7 +149,17 @@ func newLogFormatter(out io.Writer, names []string, f LogFormat, clock Clock) *l
 
 // writer returns the line writer for one container's output.
 func (lf *logFormatter) writer(name string) *prefixWriter {
-	w := &prefixWriter{mu: &lf.mu, out: lf.out, prefix: lf.prefixes[name]}
+	return lf.writerTo(lf.out, name)
+}
+
+// errWriter returns the line writer for one container's stderr: the same
+// prefix, on stderr, as docker compose's log consumer.
+func (lf *logFormatter) errWriter(name string) *prefixWriter {
+	return lf.writerTo(lf.err, name)
+}
+
+func (lf *logFormatter) writerTo(out io.Writer, name string) *prefixWriter {
+	w := &prefixWriter{mu: &lf.mu, out: out, prefix: lf.prefixes[name]}
 	if lf.f.Timestamps {
 		w.stamp = func() string { return lf.clock.Now().Format(rfc3339NanoFixed) }
 	}

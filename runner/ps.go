@@ -108,9 +108,12 @@ func (r *Runner) Logs(ctx context.Context, project string, o LogsOptions) error 
 			if o.NoPrefix {
 				prefix = ""
 			}
+			// the container's stderr on stderr, as docker compose
 			w := &prefixWriter{mu: &mu, out: r.opts.Stdout, prefix: prefix}
-			err := r.eng.ContainerLogs(ctx, c.ID, engine.LogOptions{Follow: o.Follow, Tail: o.Tail, Timestamps: o.Timestamps}, w, w)
+			ew := &prefixWriter{mu: &mu, out: r.opts.Stderr, prefix: prefix}
+			err := r.eng.ContainerLogs(ctx, c.ID, engine.LogOptions{Follow: o.Follow, Tail: o.Tail, Timestamps: o.Timestamps}, w, ew)
 			w.Flush()
+			ew.Flush()
 			if err != nil && ctx.Err() == nil {
 				errc <- fmt.Errorf("logs of %s: %w", c.Name, err)
 			}
