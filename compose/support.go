@@ -108,7 +108,7 @@ var Supported = []Support{
 	{Path: "services.*.pids_limit"},
 	{Path: "services.*.platform"},
 	{Path: "services.*.post_start", Note: "run in the container (exec, with the hook's `user`, `privileged`, `working_dir`, `environment`) once it started (`up`, `start`); a failing hook fails the command with docker compose's `SERVICE hook exited with status N`; its output is not shown"},
-	{Path: "services.*.pre_stop", Note: "run in the running container (exec) before `stop` and `down` stop it; `down` removes the container even when the hook fails (and reports it)"},
+	{Path: "services.*.pre_stop", Note: "run in the running container (exec) before `stop`, `down` and an attached `up`'s abort or Ctrl-C stop it; `up` shows its output as `NAME ->  | line`; `down` removes the container even when the hook fails (and reports it)"},
 	{Path: "services.*.ports"},
 	{Path: "services.*.privileged"},
 	{Path: "services.*.profiles"},

@@ -93,3 +93,20 @@ func TestContainerStderrOnStderr(t *testing.T) {
 	}
 	down(t, f, p)
 }
+
+// TestUpStopWithLogsMixed: the abort of an attached up runs the pre_stop
+// hooks of what it stops and shows their output under "NAME ->".
+func TestUpAbortRunsPreStopHook(t *testing.T) {
+	p, f := project(t), lifecycle("abort-hook")
+	res := cirun(t, nil, "-f", f, "-p", p, "up", "--abort-on-container-exit")
+	if res.code != 0 {
+		t.Errorf("up --abort-on-container-exit exited %d, want 0 (quick's code)", res.code)
+	}
+	mustContain(t, "stdout", res.stdout, "pinger-1  | 64 bytes")
+	mustContain(t, "stdout", res.stdout, "pinger-1 ->  | stop hook running...\n")
+	mustContain(t, "stderr", res.stderr, "Container "+p+"-quick-1 Stopped")
+	if got := containerState(t, p+"-pinger-1"); got != "exited 143" {
+		t.Errorf("pinger after the abort: %q, want exited 143", got)
+	}
+	down(t, f, p)
+}

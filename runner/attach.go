@@ -341,6 +341,9 @@ func (s *session) attach(ctx context.Context, runs map[string]*svcRun, plan atta
 	sort.Strings(shown)
 	lf := newLogFormatter(s.r.opts.Stdout, s.r.opts.Stderr, shown, o.Log, s.r.opts.Clock)
 	lf.println("Attaching to " + strings.Join(shown, ", "))
+	s.mu.Lock()
+	s.hookLog = func(c engine.Container) io.Writer { return lf.hookWriter(shortName(c)) }
+	s.mu.Unlock()
 
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -598,6 +601,23 @@ func (s *session) stopServices(ctx context.Context, runs map[string]*svcRun, ser
 func (s *session) stopContainer(ctx context.Context, c engine.Container, timeout time.Duration) error {
 	r := s.r
 	r.event("Container", c.Name, "Stopping", "")
+	if svc, ok := s.project.Services[c.Labels[engine.LabelService]]; ok && len(svc.PreStop) > 0 && c.Labels[engine.LabelOneoff] != "True" {
+		// pre_stop hooks run before the stop, as docker compose's stop;
+		// an attached up shows their output ("db-1 ->  | ...")
+		if cur, err := r.eng.InspectContainer(ctx, c.ID); err == nil {
+			c.State = cur.State
+		}
+		var out io.Writer
+		s.mu.Lock()
+		if s.hookLog != nil {
+			out = s.hookLog(c)
+		}
+		s.mu.Unlock()
+		if err := r.preStop(ctx, c, svc, out); err != nil {
+			r.event("Container", c.Name, "Error", err.Error())
+			return err
+		}
+	}
 	err := r.eng.StopContainer(ctx, c.ID, timeout)
 	if err != nil && !errors.Is(err, engine.ErrNotFound) && !errors.Is(err, engine.ErrNotRunning) {
 		r.event("Container", c.Name, "Error", err.Error())

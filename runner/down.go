@@ -58,7 +58,7 @@ func (r *Runner) Down(ctx context.Context, project string, o DownOptions) error 
 					if o.Compose != nil && c.Labels[engine.LabelOneoff] != "True" {
 						// A failing hook is reported; the container is
 						// removed all the same (down leaves nothing).
-						if err := r.preStop(ctx, c, o.Compose.Services[c.Labels[engine.LabelService]]); err != nil {
+						if err := r.preStop(ctx, c, o.Compose.Services[c.Labels[engine.LabelService]], nil); err != nil {
 							r.event("Container", c.Name, "Error", err.Error())
 							errc <- err
 						}

@@ -158,6 +158,23 @@ func (lf *logFormatter) errWriter(name string) *prefixWriter {
 	return lf.writerTo(lf.err, name)
 }
 
+// hookWriter returns the line writer for the output of a container's
+// hooks: docker compose's source "NAME ->", its prefix padded like the
+// others (at least one space past the longest name).
+func (lf *logFormatter) hookWriter(name string) *prefixWriter {
+	src := name + " ->"
+	width := len(src)
+	for n := range lf.prefixes {
+		width = max(width, len(n))
+	}
+	w := lf.writerTo(lf.out, name)
+	w.prefix = fmt.Sprintf("%-*s | ", width+1, src)
+	if lf.f.NoPrefix {
+		w.prefix = ""
+	}
+	return w
+}
+
 func (lf *logFormatter) writerTo(out io.Writer, name string) *prefixWriter {
 	w := &prefixWriter{mu: &lf.mu, out: out, prefix: lf.prefixes[name]}
 	if lf.f.Timestamps {

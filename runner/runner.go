@@ -90,6 +90,9 @@ type session struct {
 	images   map[string]*imageOnce
 	cancel   context.CancelFunc // stops the monitors
 	mctx     context.Context
+	// hookLog, set by an attached up, is where a container's hook output
+	// goes (nil: discarded).
+	hookLog func(engine.Container) io.Writer
 }
 
 type created struct {

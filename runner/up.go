@@ -449,7 +449,7 @@ func (s *session) startContainer(ctx context.Context, c *engine.Container) error
 	}
 	r.event("Container", c.Name, "Started", "")
 	if svc, ok := s.project.Services[c.Labels[engine.LabelService]]; ok && c.Labels[engine.LabelOneoff] != "True" {
-		if err := r.runHooks(ctx, *c, svc, svc.PostStart); err != nil {
+		if err := r.runHooks(ctx, *c, svc, svc.PostStart, nil); err != nil {
 			r.event("Container", c.Name, "Error", err.Error())
 			return err
 		}
