@@ -3,10 +3,13 @@
 package e2e
 
 import (
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cirun-dev/cirun/internal/syncbuf"
 )
 
 // docker compose's lifecycle e2e tests (events, wait, logs, up, down,
@@ -108,5 +111,37 @@ func TestUpAbortRunsPreStopHook(t *testing.T) {
 	if got := containerState(t, p+"-pinger-1"); got != "exited 143" {
 		t.Errorf("pinger after the abort: %q, want exited 143", got)
 	}
+	down(t, f, p)
+}
+
+// TestLocalComposeLogsFollow: logs -f follows the containers that start
+// after it: a service brought up later, a new replica (prefixes padded
+// to the longest name, as docker compose: "hello-1   | ").
+func TestLogsFollowsNewContainers(t *testing.T) {
+	p, f := project(t), lifecycle("logs-follow")
+	if res := cirun(t, nil, "-f", f, "-p", p, "up", "-d", "pinger"); res.code != 0 {
+		t.Fatalf("up pinger exited %d", res.code)
+	}
+	cmd := exec.Command(bin, "-f", f, "-p", p, "logs", "-f")
+	var out syncbuf.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Logf("logs -f output:\n%s", out.String())
+	}()
+	shows := func(s string) func() bool { return func() bool { return strings.Contains(out.String(), s) } }
+	eventually(t, "logs -f shows pinger-1", 30*time.Second, shows("pinger-1  | "))
+	if res := cirun(t, nil, "-f", f, "-p", p, "up", "-d"); res.code != 0 {
+		t.Fatalf("up exited %d", res.code)
+	}
+	eventually(t, "logs -f shows hello-1, started after it", 30*time.Second, shows("hello-1   | hello"))
+	if res := cirun(t, nil, "-f", f, "-p", p, "up", "-d", "--scale", "pinger=2", "pinger"); res.code != 0 {
+		t.Fatalf("up --scale exited %d", res.code)
+	}
+	eventually(t, "logs -f shows pinger-2, scaled after it", 30*time.Second, shows("pinger-2 "))
 	down(t, f, p)
 }
