@@ -63,6 +63,9 @@ type Options struct {
 	// an error, as in docker compose, which checks it only where it
 	// creates containers and in `config`.
 	NoCreate bool
+	// AllResources keeps the networks and volumes no service uses
+	// (--all-resources); without it they are dropped, as docker compose.
+	AllResources bool
 	// Warn receives the loader's warnings, one line each, formatted as
 	// docker compose prints them ("WARN[0000] The \"FOO\" variable is not
 	// set. Defaulting to a blank string."). nil discards them.
@@ -151,7 +154,10 @@ func load(ctx context.Context, o Options, profiles []string, warn io.Writer) (*t
 	}
 	// an optional dependency on a disabled service is no dependency: drop it
 	// so the runner (and a `config` rendering loaded again) never sees it
-	p = p.WithoutUnresolvedOptionalDependencies().WithoutUnnecessaryResources()
+	p = p.WithoutUnresolvedOptionalDependencies()
+	if !o.AllResources {
+		p = p.WithoutUnnecessaryResources()
+	}
 	if err := check(p, src); err != nil {
 		return nil, err
 	}

@@ -145,3 +145,29 @@ func TestLogsFollowsNewContainers(t *testing.T) {
 	eventually(t, "logs -f shows pinger-2, scaled after it", 30*time.Second, shows("pinger-2 "))
 	down(t, f, p)
 }
+
+// TestUpWithAllResources: --all-resources makes up create the volumes and
+// networks no service uses; without it they are left out.
+func TestUpAllResources(t *testing.T) {
+	p, f := project(t), lifecycle("all-resources")
+	res := cirun(t, nil, "-f", f, "-p", p, "up", "-d")
+	if res.code != 0 {
+		t.Fatalf("up exited %d", res.code)
+	}
+	if strings.Contains(res.stderr, "spare") {
+		t.Errorf("up without --all-resources created the unused resources")
+	}
+	res = cirun(t, nil, "-f", f, "-p", p, "--all-resources", "up", "-d")
+	if res.code != 0 {
+		t.Fatalf("up --all-resources exited %d", res.code)
+	}
+	mustContain(t, "stderr", res.stderr, "Volume "+p+"_spare_vol Created")
+	mustContain(t, "stderr", res.stderr, "Network "+p+"_spare_net Created")
+	if got := podman(t, "volume", "ls", "-q", "--filter", "name="+p+"_spare_vol"); got != p+"_spare_vol" {
+		t.Errorf("volume %s_spare_vol missing: %q", p, got)
+	}
+	if got := podman(t, "network", "ls", "--format", "{{.Name}}", "--filter", "name="+p+"_spare_net"); got != p+"_spare_net" {
+		t.Errorf("network %s_spare_net missing: %q", p, got)
+	}
+	down(t, f, p)
+}

@@ -93,6 +93,8 @@ type session struct {
 	// hookLog, set by an attached up, is where a container's hook output
 	// goes (nil: discarded).
 	hookLog func(engine.Container) io.Writer
+	// allResources: up creates every network and volume of the project
+	allResources bool
 }
 
 type created struct {

@@ -62,6 +62,9 @@ type UpOptions struct {
 	AttachDependencies bool
 	// Log is how container output is written.
 	Log LogFormat
+	// AllResources creates every network and volume of the project, used
+	// by a service or not (--all-resources).
+	AllResources bool
 }
 
 // svcRun is one service's progress within a session.
@@ -259,6 +262,7 @@ func (s *session) up(ctx context.Context, targets []string, o UpOptions) (map[st
 			return nil, err
 		}
 	}
+	s.allResources = o.AllResources
 	if err := s.ensureNetworks(ctx, names); err != nil {
 		return nil, err
 	}
@@ -920,6 +924,11 @@ func (s *session) ensureNetworks(ctx context.Context, names []string) error {
 	r := s.r
 	p := s.project
 	used := map[string]bool{}
+	if s.allResources {
+		for k := range p.Networks {
+			used[k] = true
+		}
+	}
 	for _, n := range names {
 		svc := p.Services[n]
 		if svc.NetworkMode != "" && svc.NetworkMode != "bridge" {
@@ -997,6 +1006,11 @@ func (s *session) ensureVolumes(ctx context.Context, names []string) error {
 	r := s.r
 	p := s.project
 	used := map[string]bool{}
+	if s.allResources {
+		for k := range p.Volumes {
+			used[k] = true
+		}
+	}
 	for _, n := range names {
 		for _, v := range p.Services[n].Volumes {
 			if v.Type == types.VolumeTypeVolume && v.Source != "" {

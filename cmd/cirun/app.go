@@ -251,6 +251,7 @@ func (e *env) composeOptions(c *cli.Context) compose.Options {
 		Environ:       os.Environ(),
 		Stdin:         e.stdin,
 		Warn:          e.stderr,
+		AllResources:  c.Bool("all-resources"),
 	}
 }
 
