@@ -171,3 +171,29 @@ func TestUpAllResources(t *testing.T) {
 	}
 	down(t, f, p)
 }
+
+// TestUpWithBuildDependencies: an image one service builds and another
+// only uses is built, not pulled, before either container is created.
+// (The services prepare their images concurrently, so this fails without
+// the fix only when bar asks first; runner's
+// TestImageOfAnotherServiceIsBuiltNotPulled pins the order.)
+func TestUpBuildsSharedImage(t *testing.T) {
+	p, f := project(t), lifecycle("shared-build")
+	image := "localhost/" + p + "-built"
+	removeBuilt(t, image)
+	env := []string{"BUILT_IMAGE=" + image}
+	res := cirun(t, env, "-f", f, "-p", p, "up", "-d")
+	if res.code != 0 {
+		t.Fatalf("up exited %d", res.code)
+	}
+	if strings.Contains(res.stderr, "Pulling") {
+		t.Errorf("up tried to pull the image foo builds")
+	}
+	podman(t, "image", "exists", image)
+	eventually(t, "bar ran the built image", 30*time.Second, func() bool {
+		return strings.Contains(cirun(t, env, "-f", f, "-p", p, "logs", "bar").stdout, "bar-1  | built")
+	})
+	if res := cirun(t, env, "-f", f, "-p", p, "down", "-t", "0"); res.code != 0 {
+		t.Errorf("down exited %d", res.code)
+	}
+}

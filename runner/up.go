@@ -653,6 +653,13 @@ func (s *session) checkRunning(ctx context.Context, c engine.Container) error {
 // has a build section and the policy says so, pulled otherwise.
 func (s *session) ensureImage(ctx context.Context, svc types.ServiceConfig, forceBuild, noBuild bool) (engine.Image, error) {
 	ref := imageName(s.project.Name, svc)
+	if svc.Build == nil {
+		// an image another service builds is built, not pulled (docker
+		// compose pulls only images no service builds)
+		if b, ok := s.builderOf(ref); ok {
+			svc = b
+		}
+	}
 	s.mu.Lock()
 	o := s.images[ref]
 	if o == nil {
@@ -662,6 +669,16 @@ func (s *session) ensureImage(ctx context.Context, svc types.ServiceConfig, forc
 	s.mu.Unlock()
 	o.once.Do(func() { o.img, o.err = s.resolveImage(ctx, svc, ref, forceBuild, noBuild) })
 	return o.img, o.err
+}
+
+// builderOf returns the service of the project that builds image ref.
+func (s *session) builderOf(ref string) (types.ServiceConfig, bool) {
+	for _, name := range s.project.ServiceNames() {
+		if b := s.project.Services[name]; b.Build != nil && imageName(s.project.Name, b) == ref {
+			return b, true
+		}
+	}
+	return types.ServiceConfig{}, false
 }
 
 func (s *session) resolveImage(ctx context.Context, svc types.ServiceConfig, ref string, forceBuild, noBuild bool) (engine.Image, error) {
