@@ -205,6 +205,9 @@ type BuildOptions struct {
 	Pull     bool
 	// WithDependencies builds the services' depends_on closure too.
 	WithDependencies bool
+	// Args override the services' build args (--build-arg KEY=VALUE; a
+	// nil value takes KEY from the project's environment).
+	Args map[string]*string
 }
 
 // Build builds the images of the services that have a build section, in
@@ -213,6 +216,7 @@ type BuildOptions struct {
 // the builds of its dependencies in the set are done; independent services
 // build in parallel.
 func (r *Runner) Build(ctx context.Context, p *types.Project, o BuildOptions) error {
+	p = withBuildArgs(p, o.Args)
 	s := r.newSession(p)
 	defer s.close()
 	names := o.Services
@@ -303,4 +307,34 @@ func sortedDeps(svc types.ServiceConfig) []string {
 	}
 	sort.Strings(deps)
 	return deps
+}
+
+// withBuildArgs returns p with args set in every build section (a copy
+// when there are any: p is not changed).
+func withBuildArgs(p *types.Project, args map[string]*string) *types.Project {
+	if len(args) == 0 {
+		return p
+	}
+	cp := *p
+	cp.Services = types.Services{}
+	for name, svc := range p.Services {
+		if svc.Build != nil {
+			b := *svc.Build
+			b.Args = types.MappingWithEquals{}
+			for k, v := range svc.Build.Args {
+				b.Args[k] = v
+			}
+			for k, v := range args {
+				if v == nil {
+					if env, ok := p.Environment[k]; ok {
+						v = &env
+					}
+				}
+				b.Args[k] = v
+			}
+			svc.Build = &b
+		}
+		cp.Services[name] = svc
+	}
+	return &cp
 }
