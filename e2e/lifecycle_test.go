@@ -197,3 +197,36 @@ func TestUpBuildsSharedImage(t *testing.T) {
 		t.Errorf("down exited %d", res.code)
 	}
 }
+
+// TestScaleDownNoRecreate: scaling down removes the out-of-date replicas
+// first and keeps the up-to-date ones with their numbers.
+func TestScaleDownKeepsUpToDateReplicas(t *testing.T) {
+	p, f := project(t), lifecycle("scale-down")
+	image := "localhost/" + p + "-app"
+	removeBuilt(t, image)
+	env := []string{"SCALE_IMAGE=" + image}
+	run := func(args ...string) {
+		t.Helper()
+		if res := cirun(t, env, append([]string{"-f", f, "-p", p}, args...)...); res.code != 0 {
+			t.Fatalf("%v exited %d", args, res.code)
+		}
+	}
+	names := func() string {
+		t.Helper()
+		return strings.TrimSpace(cirun(t, env, "-f", f, "-p", p, "ps", "--format", "{{.Name}}", "app").stdout)
+	}
+	run("build", "--build-arg", "FOO=one")
+	run("up", "-d", "--scale", "app=2")
+	run("build", "--build-arg", "FOO=two")
+	run("up", "-d", "--scale", "app=4", "--no-recreate")
+	if got, want := names(), p+"-app-1\n"+p+"-app-2\n"+p+"-app-3\n"+p+"-app-4"; got != want {
+		t.Fatalf("after --no-recreate scale up: %q, want %q", got, want)
+	}
+	run("up", "-d", "--scale", "app=2")
+	if got, want := names(), p+"-app-3\n"+p+"-app-4"; got != want {
+		t.Errorf("after scaling down: %q, want %q (the up-to-date replicas)", got, want)
+	}
+	if res := cirun(t, env, "-f", f, "-p", p, "down", "-t", "0"); res.code != 0 {
+		t.Errorf("down exited %d", res.code)
+	}
+}
