@@ -107,7 +107,7 @@ var Supported = []Support{
 	{Path: "services.*.pid", Values: []string{"host", "private", "service:*", "container:*"}},
 	{Path: "services.*.pids_limit"},
 	{Path: "services.*.platform"},
-	{Path: "services.*.post_start", Note: "run in the container (exec, with the hook's `user`, `privileged`, `working_dir`, `environment`) once it started (`up`, `start`); a failing hook fails the command with docker compose's `SERVICE hook exited with status N`; its output is not shown"},
+	{Path: "services.*.post_start", Note: "run in the container (exec, with the hook's `user`, `privileged`, `working_dir`, `environment`) once it started (`up`, `start`); a failing hook fails the command with docker compose's `SERVICE hook exited with status N`; an attached `up` shows its output as `NAME ->  | line` (every prefix then padded to that width, as docker compose)"},
 	{Path: "services.*.pre_stop", Note: "run in the running container (exec) before `stop`, `down` and an attached `up`'s abort or Ctrl-C stop it; `up` shows its output as `NAME ->  | line`; `down` removes the container even when the hook fails (and reports it)"},
 	{Path: "services.*.ports"},
 	{Path: "services.*.privileged"},

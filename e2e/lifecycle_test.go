@@ -230,3 +230,16 @@ func TestScaleDownKeepsUpToDateReplicas(t *testing.T) {
 		t.Errorf("down exited %d", res.code)
 	}
 }
+
+// TestPostStartHookSuccess, attached: the hook's output is shown under
+// "NAME ->" once up has attached, the service's own output after it.
+func TestUpShowsPostStartOutput(t *testing.T) {
+	p, f := project(t), lifecycle("post-start-output")
+	res := cirun(t, nil, "-f", f, "-p", p, "up")
+	if res.code != 0 {
+		t.Fatalf("up exited %d", res.code)
+	}
+	mustContain(t, "stdout", res.stdout, "Attaching to web-1\nweb-1 ->  | post_start ran\n")
+	mustContain(t, "stdout", res.stdout, "web-1     | main done\n")
+	down(t, f, p)
+}

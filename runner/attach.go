@@ -343,7 +343,18 @@ func (s *session) attach(ctx context.Context, runs map[string]*svcRun, plan atta
 	lf.println("Attaching to " + strings.Join(shown, ", "))
 	s.mu.Lock()
 	s.hookLog = func(c engine.Container) io.Writer { return lf.hookWriter(shortName(c)) }
+	var pending []hookRun
+	if s.hookOutput != nil {
+		pending, s.hookOutput = *s.hookOutput, nil
+	}
 	s.mu.Unlock()
+	for _, h := range pending { // the post_start hooks' output
+		if h.out.Len() > 0 {
+			w := lf.hookWriter(shortName(h.c))
+			_, _ = w.Write(h.out.Bytes())
+			w.Flush()
+		}
+	}
 
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()

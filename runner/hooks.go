@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,29 @@ func (r *Runner) preStop(ctx context.Context, c engine.Container, svc types.Serv
 		return nil
 	}
 	return err
+}
+
+// hookRun is the output of one container's hooks, kept until an attached
+// up shows it.
+type hookRun struct {
+	c   engine.Container
+	out *bytes.Buffer
+}
+
+// hookWriter is where the output of c's hooks goes now: the attached up's
+// display, a buffer it will show once attached, or nowhere.
+func (s *session) hookWriter(c engine.Container) io.Writer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.hookLog != nil:
+		return s.hookLog(c)
+	case s.hookOutput != nil:
+		run := hookRun{c: c, out: &bytes.Buffer{}}
+		*s.hookOutput = append(*s.hookOutput, run)
+		return run.out
+	}
+	return nil
 }
 
 func hookEnv(m types.MappingWithEquals) []string {

@@ -23,6 +23,11 @@ type prefixWriter struct {
 	// (docker compose's --timestamps: the time the line was received).
 	stamp func() string
 	buf   []byte
+	// lf, when set, gives the prefix of name at lf's current width
+	// (attached up, where hook sources widen every prefix).
+	lf    *logFormatter
+	name  string
+	color string
 }
 
 func (w *prefixWriter) Write(b []byte) (int, error) {
@@ -46,10 +51,14 @@ func (w *prefixWriter) Write(b []byte) (int, error) {
 
 // lead is what comes before each line: the prefix and the timestamp.
 func (w *prefixWriter) lead() string {
-	if w.stamp == nil {
-		return w.prefix
+	prefix := w.prefix
+	if w.lf != nil {
+		prefix = w.lf.prefixOf(w.name, w.color) // w.mu is lf.mu: held
 	}
-	return w.prefix + w.stamp() + " "
+	if w.stamp == nil {
+		return prefix
+	}
+	return prefix + w.stamp() + " "
 }
 
 // Flush writes a last unterminated line.
@@ -123,6 +132,10 @@ type logFormatter struct {
 	err      io.Writer // the containers' stderr lines (docker compose: stderr)
 	prefixes map[string]string
 	colors   map[string]string
+	// width is the prefixes' padding: one past the longest name, hook
+	// sources ("db-1 ->") included; it grows when a hook source first
+	// writes, and every prefix follows (docker compose's log consumer).
+	width int
 }
 
 // newLogFormatter prepares prefixes for names (short container names).
@@ -143,8 +156,21 @@ func newLogFormatter(out, errOut io.Writer, names []string, f LogFormat, clock C
 		case f.Color:
 			lf.prefixes[n] = ansi(lf.colors[n], lf.prefixes[n])
 		}
+		lf.width = max(lf.width, len(n)+1)
 	}
 	return lf
+}
+
+// prefixOf is name's prefix at the current width; lf.mu is held.
+func (lf *logFormatter) prefixOf(name, color string) string {
+	if lf.f.NoPrefix {
+		return ""
+	}
+	p := fmt.Sprintf("%-*s | ", lf.width, name)
+	if color != "" {
+		p = ansi(color, p)
+	}
+	return p
 }
 
 // writer returns the line writer for one container's output.
@@ -163,20 +189,16 @@ func (lf *logFormatter) errWriter(name string) *prefixWriter {
 // others (at least one space past the longest name).
 func (lf *logFormatter) hookWriter(name string) *prefixWriter {
 	src := name + " ->"
-	width := len(src)
-	for n := range lf.prefixes {
-		width = max(width, len(n))
-	}
+	lf.mu.Lock()
+	lf.width = max(lf.width, len(src)+1)
+	lf.mu.Unlock()
 	w := lf.writerTo(lf.out, name)
-	w.prefix = fmt.Sprintf("%-*s | ", width+1, src)
-	if lf.f.NoPrefix {
-		w.prefix = ""
-	}
+	w.name = src
 	return w
 }
 
 func (lf *logFormatter) writerTo(out io.Writer, name string) *prefixWriter {
-	w := &prefixWriter{mu: &lf.mu, out: out, prefix: lf.prefixes[name]}
+	w := &prefixWriter{mu: &lf.mu, out: out, prefix: lf.prefixes[name], lf: lf, name: name, color: lf.colors[name]}
 	if lf.f.Timestamps {
 		w.stamp = func() string { return lf.clock.Now().Format(rfc3339NanoFixed) }
 	}

@@ -93,6 +93,9 @@ type session struct {
 	// hookLog, set by an attached up, is where a container's hook output
 	// goes (nil: discarded).
 	hookLog func(engine.Container) io.Writer
+	// hookOutput, when an attached up will show hook output but has not
+	// attached yet, keeps the post_start hooks' output until it does.
+	hookOutput *[]hookRun
 	// allResources: up creates every network and volume of the project
 	allResources bool
 }

@@ -110,6 +110,9 @@ func (r *Runner) Up(ctx context.Context, p *types.Project, o UpOptions) error {
 	}
 	s := r.newSession(p)
 	defer s.close()
+	if attached {
+		s.hookOutput = &[]hookRun{} // shown once attached, as docker compose does
+	}
 	since := r.opts.Clock.Now()
 	runs, err := s.up(ctx, targets, o)
 	if err == nil && o.Wait && !o.NoStart {
@@ -453,7 +456,7 @@ func (s *session) startContainer(ctx context.Context, c *engine.Container) error
 	}
 	r.event("Container", c.Name, "Started", "")
 	if svc, ok := s.project.Services[c.Labels[engine.LabelService]]; ok && c.Labels[engine.LabelOneoff] != "True" {
-		if err := r.runHooks(ctx, *c, svc, svc.PostStart, nil); err != nil {
+		if err := r.runHooks(ctx, *c, svc, svc.PostStart, s.hookWriter(*c)); err != nil {
 			r.event("Container", c.Name, "Error", err.Error())
 			return err
 		}
