@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -158,19 +159,41 @@ func (f *follower) finishLogs(ctx context.Context, eng engine.Engine, died time.
 		return
 	}
 	f.stream.cut(died)
-	select {
-	case <-f.logsDone:
-	case <-f.stream.passed:
-	case <-time.After(grace):
-	}
+	waitIdle(f.logsDone, f.stream.passed, &f.stream.writes, grace)
 	f.stopLogs()
 	<-f.logsDone
 	f.logsDone = nil
-	cctx, cancel := context.WithTimeout(ctx, grace)
+	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	st := &logStream{log: f.out, cutAt: died, passed: make(chan struct{})}
-	_ = eng.ContainerLogs(cctx, f.c.ID, engine.LogOptions{Since: f.streamSince, Timestamps: true}, st, st.stderr())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = eng.ContainerLogs(cctx, f.c.ID, engine.LogOptions{Since: f.streamSince, Timestamps: true}, st, st.stderr())
+	}()
+	waitIdle(done, nil, &st.writes, grace)
+	cancel()
+	<-done
 	st.flush()
+}
+
+// waitIdle returns when done or passed is closed, or when a stream that
+// counts its writes in n received nothing for grace: a container that
+// wrote a lot is given the time its stream needs to deliver it all.
+func waitIdle(done, passed <-chan struct{}, n *atomic.Int64, grace time.Duration) {
+	for {
+		last := n.Load()
+		select {
+		case <-done:
+			return
+		case <-passed:
+			return
+		case <-time.After(grace):
+			if n.Load() == last {
+				return
+			}
+		}
+	}
 }
 
 // containerLog is one container's output as an attached up shows it. Its
@@ -194,6 +217,7 @@ type logStream struct {
 	log    *containerLog
 	buf    []byte
 	ebuf   []byte         // the stderr side's partial line
+	writes atomic.Int64   // writes received (see waitIdle)
 	ts     time.Time      // timestamp of this stream's last line
 	counts map[string]int // this stream's lines with timestamp ts
 	cutAt  time.Time
@@ -211,6 +235,7 @@ type stderrSide struct{ st *logStream }
 func (e stderrSide) Write(b []byte) (int, error) { return e.st.write(b, true) }
 
 func (st *logStream) write(b []byte, toErr bool) (int, error) {
+	st.writes.Add(1)
 	l := st.log
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -298,8 +323,9 @@ func (st *logStream) cut(t time.Time) {
 // restarts at once; its start event can lag). A variable for tests.
 var restartWait = 5 * time.Second
 
-// logGrace bounds how long an exited container's log stream may take to
-// deliver its last lines (and the catch-up read after it). A variable for
+// logGrace bounds how long an exited container's log stream may stay
+// silent before it is taken as complete (and the same for the catch-up
+// read after it); a stream still delivering is waited for. A variable for
 // tests.
 var logGrace = 2 * time.Second
 
