@@ -72,6 +72,9 @@ type Options struct {
 	// `--profiles` and `--images` list names only, and docker compose
 	// loads the project for them without resolving env files.
 	KeepEnvFiles bool
+	// AllResources keeps the networks and volumes no service uses
+	// (--all-resources); without it they are dropped, as docker compose.
+	AllResources bool
 	// Warn receives the loader's warnings, one line each, formatted as
 	// docker compose prints them ("WARN[0000] The \"FOO\" variable is not
 	// set. Defaulting to a blank string."). nil discards them.
@@ -184,7 +187,10 @@ func load(ctx context.Context, o Options, profiles []string, warn io.Writer) (*t
 	}
 	// an optional dependency on a disabled service is no dependency: drop it
 	// so the runner (and a `config` rendering loaded again) never sees it
-	p = p.WithoutUnresolvedOptionalDependencies().WithoutUnnecessaryResources()
+	p = p.WithoutUnresolvedOptionalDependencies()
+	if !o.AllResources {
+		p = p.WithoutUnnecessaryResources()
+	}
 	// Keys cirun cannot run matter where it creates containers: `config`
 	// prints any valid model (as docker compose does) with a warning, and
 	// commands on existing containers (down after a key was added) work.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -143,7 +144,7 @@ func (f *follower) startLogs(ctx context.Context, eng engine.Engine, since time.
 	f.stream, f.streamSince, f.stopLogs, f.logsDone = st, since, cancel, done
 	go func() {
 		defer close(done)
-		_ = eng.ContainerLogs(lctx, f.c.ID, engine.LogOptions{Follow: true, Since: since, Timestamps: true}, st, st)
+		_ = eng.ContainerLogs(lctx, f.c.ID, engine.LogOptions{Follow: true, Since: since, Timestamps: true}, st, st.stderr())
 		st.flush()
 	}()
 }
@@ -158,19 +159,41 @@ func (f *follower) finishLogs(ctx context.Context, eng engine.Engine, died time.
 		return
 	}
 	f.stream.cut(died)
-	select {
-	case <-f.logsDone:
-	case <-f.stream.passed:
-	case <-time.After(grace):
-	}
+	waitIdle(f.logsDone, f.stream.passed, &f.stream.writes, grace)
 	f.stopLogs()
 	<-f.logsDone
 	f.logsDone = nil
-	cctx, cancel := context.WithTimeout(ctx, grace)
+	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	st := &logStream{log: f.out, cutAt: died, passed: make(chan struct{})}
-	_ = eng.ContainerLogs(cctx, f.c.ID, engine.LogOptions{Since: f.streamSince, Timestamps: true}, st, st)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = eng.ContainerLogs(cctx, f.c.ID, engine.LogOptions{Since: f.streamSince, Timestamps: true}, st, st.stderr())
+	}()
+	waitIdle(done, nil, &st.writes, grace)
+	cancel()
+	<-done
 	st.flush()
+}
+
+// waitIdle returns when done or passed is closed, or when a stream that
+// counts its writes in n received nothing for grace: a container that
+// wrote a lot is given the time its stream needs to deliver it all.
+func waitIdle(done, passed <-chan struct{}, n *atomic.Int64, grace time.Duration) {
+	for {
+		last := n.Load()
+		select {
+		case <-done:
+			return
+		case <-passed:
+			return
+		case <-time.After(grace):
+			if n.Load() == last {
+				return
+			}
+		}
+	}
 }
 
 // containerLog is one container's output as an attached up shows it. Its
@@ -183,6 +206,7 @@ func (f *follower) finishLogs(ctx context.Context, eng engine.Engine, died time.
 type containerLog struct {
 	mu    sync.Mutex
 	w     *prefixWriter
+	ew    *prefixWriter  // stderr lines; nil: w
 	last  time.Time      // timestamp of the last line shown
 	shown map[string]int // lines shown with timestamp last, by text
 }
@@ -192,35 +216,56 @@ type containerLog struct {
 type logStream struct {
 	log    *containerLog
 	buf    []byte
+	ebuf   []byte         // the stderr side's partial line
+	writes atomic.Int64   // writes received (see waitIdle)
 	ts     time.Time      // timestamp of this stream's last line
 	counts map[string]int // this stream's lines with timestamp ts
 	cutAt  time.Time
 	passed chan struct{} // closed when a line after cutAt arrived
 }
 
-func (st *logStream) Write(b []byte) (int, error) {
+func (st *logStream) Write(b []byte) (int, error) { return st.write(b, false) }
+
+// stderr is the stream's writer for the container's stderr: its lines go
+// through the same ordering and de-duplication, and out on stderr.
+func (st *logStream) stderr() io.Writer { return stderrSide{st} }
+
+type stderrSide struct{ st *logStream }
+
+func (e stderrSide) Write(b []byte) (int, error) { return e.st.write(b, true) }
+
+func (st *logStream) write(b []byte, toErr bool) (int, error) {
+	st.writes.Add(1)
 	l := st.log
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	st.buf = append(st.buf, b...)
+	buf := &st.buf
+	if toErr {
+		buf = &st.ebuf
+	}
+	*buf = append(*buf, b...)
 	for {
-		i := bytes.IndexByte(st.buf, '\n')
+		i := bytes.IndexByte(*buf, '\n')
 		if i < 0 {
 			return len(b), nil
 		}
-		line := string(st.buf[:i])
-		st.buf = st.buf[i+1:]
-		st.line(line)
+		line := string((*buf)[:i])
+		*buf = (*buf)[i+1:]
+		st.line(line, toErr)
 	}
 }
 
 // line handles one line "TIMESTAMP text"; l.mu is held.
-func (st *logStream) line(line string) {
+func (st *logStream) line(line string, toErr bool) {
 	l := st.log
+	w := l.w
+	if toErr && l.ew != nil {
+		w = l.ew
+	}
 	stamp, text, _ := strings.Cut(line, " ")
 	ts, err := time.Parse(time.RFC3339Nano, stamp)
 	if err != nil { // no timestamp: show as is
-		_, _ = io.WriteString(l.w, line+"\n")
+		_, _ = io.WriteString(w, line+"\n")
 		return
 	}
 	if !st.cutAt.IsZero() && ts.After(st.cutAt) {
@@ -231,21 +276,25 @@ func (st *logStream) line(line string) {
 		}
 		return
 	}
+	key := text // a line counts per stream: stdout's "x" is not stderr's
+	if toErr {
+		key = "\x00" + text
+	}
 	if !ts.Equal(st.ts) {
 		st.ts, st.counts = ts, map[string]int{}
 	}
-	st.counts[text]++
+	st.counts[key]++
 	switch {
 	case ts.Before(l.last):
 		return
 	case ts.After(l.last):
 		l.last, l.shown = ts, map[string]int{}
 	}
-	if st.counts[text] <= l.shown[text] {
+	if st.counts[key] <= l.shown[key] {
 		return // another stream showed it
 	}
-	l.shown[text]++
-	_, _ = io.WriteString(l.w, text+"\n")
+	l.shown[key]++
+	_, _ = io.WriteString(w, text+"\n")
 }
 
 // flush handles a last line without a newline once the stream ended.
@@ -253,8 +302,12 @@ func (st *logStream) flush() {
 	st.log.mu.Lock()
 	defer st.log.mu.Unlock()
 	if len(st.buf) > 0 {
-		st.line(string(st.buf))
+		st.line(string(st.buf), false)
 		st.buf = nil
+	}
+	if len(st.ebuf) > 0 {
+		st.line(string(st.ebuf), true)
+		st.ebuf = nil
 	}
 }
 
@@ -270,8 +323,9 @@ func (st *logStream) cut(t time.Time) {
 // restarts at once; its start event can lag). A variable for tests.
 var restartWait = 5 * time.Second
 
-// logGrace bounds how long an exited container's log stream may take to
-// deliver its last lines (and the catch-up read after it). A variable for
+// logGrace bounds how long an exited container's log stream may stay
+// silent before it is taken as complete (and the same for the catch-up
+// read after it); a stream still delivering is waited for. A variable for
 // tests.
 var logGrace = 2 * time.Second
 
@@ -311,8 +365,22 @@ func (s *session) attach(ctx context.Context, runs map[string]*svcRun, plan atta
 	}
 	sort.Slice(fs, func(i, j int) bool { return fs[i].name < fs[j].name })
 	sort.Strings(shown)
-	lf := newLogFormatter(s.r.opts.Stdout, shown, o.Log, s.r.opts.Clock)
+	lf := newLogFormatter(s.r.opts.Stdout, s.r.opts.Stderr, shown, o.Log, s.r.opts.Clock)
 	lf.println("Attaching to " + strings.Join(shown, ", "))
+	s.mu.Lock()
+	s.hookLog = func(c engine.Container) io.Writer { return lf.hookWriter(shortName(c)) }
+	var pending []hookRun
+	if s.hookOutput != nil {
+		pending, s.hookOutput = *s.hookOutput, nil
+	}
+	s.mu.Unlock()
+	for _, h := range pending { // the post_start hooks' output
+		if h.out.Len() > 0 {
+			w := lf.hookWriter(shortName(h.c))
+			_, _ = w.Write(h.out.Bytes())
+			w.Flush()
+		}
+	}
 
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -322,7 +390,7 @@ func (s *session) attach(ctx context.Context, runs map[string]*svcRun, plan atta
 	for _, f := range fs {
 		byID[f.c.ID] = f
 		if plan.show[f.c.Labels[engine.LabelService]] {
-			f.out = &containerLog{w: lf.writer(f.name)}
+			f.out = &containerLog{w: lf.writer(f.name), ew: lf.errWriter(f.name)}
 			from := since
 			if fresh[f.c.ID] {
 				from = time.Time{}
@@ -570,6 +638,23 @@ func (s *session) stopServices(ctx context.Context, runs map[string]*svcRun, ser
 func (s *session) stopContainer(ctx context.Context, c engine.Container, timeout time.Duration) error {
 	r := s.r
 	r.event("Container", c.Name, "Stopping", "")
+	if svc, ok := s.project.Services[c.Labels[engine.LabelService]]; ok && len(svc.PreStop) > 0 && c.Labels[engine.LabelOneoff] != "True" {
+		// pre_stop hooks run before the stop, as docker compose's stop;
+		// an attached up shows their output ("db-1 ->  | ...")
+		if cur, err := r.eng.InspectContainer(ctx, c.ID); err == nil {
+			c.State = cur.State
+		}
+		var out io.Writer
+		s.mu.Lock()
+		if s.hookLog != nil {
+			out = s.hookLog(c)
+		}
+		s.mu.Unlock()
+		if err := r.preStop(ctx, c, svc, out); err != nil {
+			r.event("Container", c.Name, "Error", err.Error())
+			return err
+		}
+	}
 	err := r.eng.StopContainer(ctx, c.ID, timeout)
 	if err != nil && !errors.Is(err, engine.ErrNotFound) && !errors.Is(err, engine.ErrNotRunning) {
 		r.event("Container", c.Name, "Error", err.Error())

@@ -433,7 +433,7 @@ func TestLogFormatter(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out bytes.Buffer
-			lf := newLogFormatter(&out, []string{"web-10", "db-1"}, c.f, clock)
+			lf := newLogFormatter(&out, nil, []string{"web-10", "db-1"}, c.f, clock)
 			w := lf.writer("db-1")
 			_, _ = w.Write([]byte("hel"))
 			_, _ = w.Write([]byte("lo\n"))

@@ -192,3 +192,22 @@ func TestBuildDependencyOrder(t *testing.T) {
 		t.Errorf("failed base: error %v, builds %v; want base's error and no build of service", err, fb.reqs)
 	}
 }
+
+// build --build-arg overrides every build section's args, KEY alone from
+// the project's environment, without changing the project.
+func TestWithBuildArgs(t *testing.T) {
+	b := types.ServiceConfig{Name: "b"}
+	b.Build = &types.BuildConfig{Context: ".", Args: types.MappingWithEquals{"KEEP": strPtr("1"), "FOO": strPtr("old")}}
+	p := &types.Project{Name: "p", Services: types.Services{"b": b, "img": types.ServiceConfig{Name: "img"}}, Environment: types.Mapping{"FROMENV": "env"}}
+	got := withBuildArgs(p, map[string]*string{"FOO": strPtr("new"), "FROMENV": nil})
+	args := got.Services["b"].Build.Args
+	if *args["KEEP"] != "1" || *args["FOO"] != "new" || args["FROMENV"] == nil || *args["FROMENV"] != "env" {
+		t.Errorf("args = KEEP %v FOO %v FROMENV %v", *args["KEEP"], *args["FOO"], args["FROMENV"])
+	}
+	if *p.Services["b"].Build.Args["FOO"] != "old" {
+		t.Errorf("the project was changed")
+	}
+	if got.Services["img"].Build != nil {
+		t.Errorf("a service without build got one")
+	}
+}

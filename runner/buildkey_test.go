@@ -192,3 +192,31 @@ func ensureTimes(t *testing.T, r *Runner, p *types.Project, svc types.ServiceCon
 		s.close()
 	}
 }
+
+// An image another service builds is built for the service that only runs
+// it, even when that service asks first, never pulled (docker compose's
+// TestUpWithBuildDependencies).
+func TestImageOfAnotherServiceIsBuiltNotPulled(t *testing.T) {
+	eng := fake.New()
+	b := &countingBuilder{eng: eng}
+	r := New(eng, Options{Builder: b, BuildKeyDir: t.TempDir(), Clock: newAutoClock()})
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	foo, bar := types.ServiceConfig{Name: "foo"}, types.ServiceConfig{Name: "bar"}
+	foo.Build = &types.BuildConfig{Context: dir, Dockerfile: "Dockerfile"}
+	foo.Image, bar.Image = "localhost/shared", "localhost/shared"
+	p := &types.Project{Name: "p", WorkingDir: dir, Services: types.Services{"foo": foo, "bar": bar}}
+	s := r.newSession(p)
+	defer s.close()
+	if _, err := s.ensureImage(context.Background(), bar, false, false); err != nil {
+		t.Fatalf("bar's image: %v", err)
+	}
+	if _, err := s.ensureImage(context.Background(), foo, false, false); err != nil {
+		t.Fatalf("foo's image: %v", err)
+	}
+	if b.builds != 1 {
+		t.Errorf("builds = %d, want 1", b.builds)
+	}
+}

@@ -58,7 +58,7 @@ func (r *Runner) Down(ctx context.Context, project string, o DownOptions) error 
 					if o.Compose != nil && c.Labels[engine.LabelOneoff] != "True" {
 						// A failing hook is reported; the container is
 						// removed all the same (down leaves nothing).
-						if err := r.preStop(ctx, c, o.Compose.Services[c.Labels[engine.LabelService]]); err != nil {
+						if err := r.preStop(ctx, c, o.Compose.Services[c.Labels[engine.LabelService]], nil); err != nil {
 							r.event("Container", c.Name, "Error", err.Error())
 							errc <- err
 						}
@@ -93,8 +93,10 @@ func (r *Runner) Down(ctx context.Context, project string, o DownOptions) error 
 		}
 		r.event("Network", n.Name, "Removed", "")
 	}
+	hadVolumes := false
 	if o.Volumes {
 		vols, err := r.eng.ListVolumes(ctx, engine.ProjectFilter(project))
+		hadVolumes = len(vols) > 0
 		if err != nil {
 			errs = append(errs, fmt.Errorf("listing volumes of project %s: %w", project, err))
 		}
@@ -106,6 +108,10 @@ func (r *Runner) Down(ctx context.Context, project string, o DownOptions) error 
 			}
 			r.event("Volume", v.Name, "Removed", "")
 		}
+	}
+	if len(cs) == 0 && len(nets) == 0 && !hadVolumes && o.RemoveImages == "" {
+		// docker compose's words when the project has nothing left
+		r.event("Project", project, "Warning", fmt.Sprintf("Warning: No resource found to remove for project %q.", project))
 	}
 	errs = append(errs, r.removeImages(ctx, project, o, cs)...)
 	if err := r.removeProjectFiles(project); err != nil {

@@ -1,9 +1,11 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -15,8 +17,9 @@ import (
 // one after the other, as docker compose does: each is an exec with the
 // hook's user, privileges, working directory and environment, and the
 // first that exits non-zero is docker compose's error ("SERVICE hook exited
-// with status N"). Their output is not shown.
-func (r *Runner) runHooks(ctx context.Context, c engine.Container, svc types.ServiceConfig, hooks []types.ServiceHook) error {
+// with status N"). Their output (both streams) goes to out, as docker
+// compose shows it in an attached up; nil discards it.
+func (r *Runner) runHooks(ctx context.Context, c engine.Container, svc types.ServiceConfig, hooks []types.ServiceHook, out io.Writer) error {
 	for _, h := range hooks {
 		spec := engine.ExecSpec{
 			Cmd:        []string(h.Command),
@@ -25,8 +28,12 @@ func (r *Runner) runHooks(ctx context.Context, c engine.Container, svc types.Ser
 			Privileged: h.Privileged,
 			Tty:        svc.Tty,
 			Env:        hookEnv(h.Environment),
+			Streams:    engine.Streams{Stdout: out, Stderr: out},
 		}
 		code, err := r.eng.Exec(ctx, c.ID, spec)
+		if f, ok := out.(interface{ Flush() }); ok {
+			f.Flush()
+		}
 		if err != nil {
 			return fmt.Errorf("running a %s hook in %s: %w", svc.Name, c.Name, err)
 		}
@@ -39,16 +46,39 @@ func (r *Runner) runHooks(ctx context.Context, c engine.Container, svc types.Ser
 
 // preStop runs svc's pre_stop hooks in a running c before it is stopped;
 // a container that is gone or no longer running is not an error (as
-// docker compose).
-func (r *Runner) preStop(ctx context.Context, c engine.Container, svc types.ServiceConfig) error {
+// docker compose). The hooks' output goes to out (nil: discarded).
+func (r *Runner) preStop(ctx context.Context, c engine.Container, svc types.ServiceConfig, out io.Writer) error {
 	if len(svc.PreStop) == 0 || !c.Running() {
 		return nil
 	}
-	err := r.runHooks(ctx, c, svc, svc.PreStop)
+	err := r.runHooks(ctx, c, svc, svc.PreStop, out)
 	if errors.Is(err, engine.ErrNotFound) || errors.Is(err, engine.ErrNotRunning) {
 		return nil
 	}
 	return err
+}
+
+// hookRun is the output of one container's hooks, kept until an attached
+// up shows it.
+type hookRun struct {
+	c   engine.Container
+	out *bytes.Buffer
+}
+
+// hookWriter is where the output of c's hooks goes now: the attached up's
+// display, a buffer it will show once attached, or nowhere.
+func (s *session) hookWriter(c engine.Container) io.Writer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.hookLog != nil:
+		return s.hookLog(c)
+	case s.hookOutput != nil:
+		run := hookRun{c: c, out: &bytes.Buffer{}}
+		*s.hookOutput = append(*s.hookOutput, run)
+		return run.out
+	}
+	return nil
 }
 
 func hookEnv(m types.MappingWithEquals) []string {

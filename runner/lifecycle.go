@@ -422,7 +422,7 @@ func (r *Runner) stop(ctx context.Context, l listed, names []string, timeout *ti
 	return walk(ctx, l.graph, names, true, func(ctx context.Context, svc string) error {
 		return each(l.of(svc, containerSel{oneoff: true, running: true}), func(c engine.Container) error {
 			r.event("Container", c.Name, "Stopping", "")
-			if err := r.preStop(ctx, c, l.graph.Services[svc]); err != nil {
+			if err := r.preStop(ctx, c, l.graph.Services[svc], nil); err != nil {
 				r.event("Container", c.Name, "Error", err.Error())
 				return err
 			}

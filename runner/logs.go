@@ -23,6 +23,11 @@ type prefixWriter struct {
 	// (docker compose's --timestamps: the time the line was received).
 	stamp func() string
 	buf   []byte
+	// lf, when set, gives the prefix of name at lf's current width
+	// (attached up, where hook sources widen every prefix).
+	lf    *logFormatter
+	name  string
+	color string
 }
 
 func (w *prefixWriter) Write(b []byte) (int, error) {
@@ -46,10 +51,14 @@ func (w *prefixWriter) Write(b []byte) (int, error) {
 
 // lead is what comes before each line: the prefix and the timestamp.
 func (w *prefixWriter) lead() string {
-	if w.stamp == nil {
-		return w.prefix
+	prefix := w.prefix
+	if w.lf != nil {
+		prefix = w.lf.prefixOf(w.name, w.color) // w.mu is lf.mu: held
 	}
-	return w.prefix + w.stamp() + " "
+	if w.stamp == nil {
+		return prefix
+	}
+	return prefix + w.stamp() + " "
 }
 
 // Flush writes a last unterminated line.
@@ -120,15 +129,23 @@ type logFormatter struct {
 	clock    Clock
 	mu       sync.Mutex // keeps lines of different containers whole
 	out      io.Writer
+	err      io.Writer // the containers' stderr lines (docker compose: stderr)
 	prefixes map[string]string
 	colors   map[string]string
+	// width is the prefixes' padding: one past the longest name, hook
+	// sources ("db-1 ->") included; it grows when a hook source first
+	// writes, and every prefix follows (docker compose's log consumer).
+	width int
 }
 
 // newLogFormatter prepares prefixes for names (short container names).
-func newLogFormatter(out io.Writer, names []string, f LogFormat, clock Clock) *logFormatter {
+func newLogFormatter(out, errOut io.Writer, names []string, f LogFormat, clock Clock) *logFormatter {
 	sorted := append([]string(nil), names...)
 	sort.Strings(sorted)
-	lf := &logFormatter{f: f, clock: clock, out: out, prefixes: logPrefixes(sorted), colors: map[string]string{}}
+	if errOut == nil {
+		errOut = out
+	}
+	lf := &logFormatter{f: f, clock: clock, out: out, err: errOut, prefixes: logPrefixes(sorted), colors: map[string]string{}}
 	for i, n := range sorted {
 		if f.Color {
 			lf.colors[n] = logColors[i%len(logColors)]
@@ -139,13 +156,49 @@ func newLogFormatter(out io.Writer, names []string, f LogFormat, clock Clock) *l
 		case f.Color:
 			lf.prefixes[n] = ansi(lf.colors[n], lf.prefixes[n])
 		}
+		lf.width = max(lf.width, len(n)+1)
 	}
 	return lf
 }
 
+// prefixOf is name's prefix at the current width; lf.mu is held.
+func (lf *logFormatter) prefixOf(name, color string) string {
+	if lf.f.NoPrefix {
+		return ""
+	}
+	p := fmt.Sprintf("%-*s | ", lf.width, name)
+	if color != "" {
+		p = ansi(color, p)
+	}
+	return p
+}
+
 // writer returns the line writer for one container's output.
 func (lf *logFormatter) writer(name string) *prefixWriter {
-	w := &prefixWriter{mu: &lf.mu, out: lf.out, prefix: lf.prefixes[name]}
+	return lf.writerTo(lf.out, name)
+}
+
+// errWriter returns the line writer for one container's stderr: the same
+// prefix, on stderr, as docker compose's log consumer.
+func (lf *logFormatter) errWriter(name string) *prefixWriter {
+	return lf.writerTo(lf.err, name)
+}
+
+// hookWriter returns the line writer for the output of a container's
+// hooks: docker compose's source "NAME ->", its prefix padded like the
+// others (at least one space past the longest name).
+func (lf *logFormatter) hookWriter(name string) *prefixWriter {
+	src := name + " ->"
+	lf.mu.Lock()
+	lf.width = max(lf.width, len(src)+1)
+	lf.mu.Unlock()
+	w := lf.writerTo(lf.out, name)
+	w.name = src
+	return w
+}
+
+func (lf *logFormatter) writerTo(out io.Writer, name string) *prefixWriter {
+	w := &prefixWriter{mu: &lf.mu, out: out, prefix: lf.prefixes[name], lf: lf, name: name, color: lf.colors[name]}
 	if lf.f.Timestamps {
 		w.stamp = func() string { return lf.clock.Now().Format(rfc3339NanoFixed) }
 	}

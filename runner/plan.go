@@ -78,27 +78,54 @@ func decide(want desired, existing []engine.Container, policy recreatePolicy) Pl
 		}
 		byNum[n] = c
 	}
-	var plan Plan
-	for n := 1; n <= want.Replicas; n++ {
-		c := byNum[n]
-		delete(byNum, n)
-		if c == nil {
-			plan = append(plan, Action{Kind: ActCreate, Service: want.Service, Number: n})
-			continue
-		}
-		reason := ""
+	reasonOf := func(c *engine.Container) string {
 		switch {
 		case policy == recreateForce:
-			reason = "forced"
+			return "forced"
 		case policy == recreateNever:
+			return ""
 		case c.Labels[engine.LabelConfigHash] != want.Hash:
-			reason = "config changed"
+			return "config changed"
 		case want.ImageID != "" && c.Labels[engine.LabelImage] != want.ImageID:
-			reason = "image changed"
+			return "image changed"
 		case want.Volumes != "" && c.Labels[engine.LabelVolumes] != "" && c.Labels[engine.LabelVolumes] != want.Volumes:
-			reason = "volumes changed"
+			return "volumes changed"
 		}
-		switch {
+		return ""
+	}
+	// Scaling down removes, as docker compose, the containers that are
+	// out of date first (they would be recreated), then the highest
+	// numbers; the replicas kept keep their numbers.
+	if surplus := len(byNum) - want.Replicas; surplus > 0 {
+		nums := make([]int, 0, len(byNum))
+		for n := range byNum {
+			nums = append(nums, n)
+		}
+		sort.Slice(nums, func(i, j int) bool {
+			oi, oj := reasonOf(byNum[nums[i]]) != "", reasonOf(byNum[nums[j]]) != ""
+			if oi != oj {
+				return oi
+			}
+			return nums[i] > nums[j]
+		})
+		for _, n := range nums[:surplus] {
+			extra = append(extra, byNum[n])
+			delete(byNum, n)
+		}
+	}
+	var plan Plan
+	creates := want.Replicas - len(byNum) // at the lowest free numbers
+	for n := 1; len(byNum) > 0 || creates > 0; n++ {
+		c := byNum[n]
+		if c == nil {
+			if creates > 0 {
+				creates--
+				plan = append(plan, Action{Kind: ActCreate, Service: want.Service, Number: n})
+			}
+			continue
+		}
+		delete(byNum, n)
+		switch reason := reasonOf(c); {
 		case reason != "":
 			plan = append(plan, Action{Kind: ActRecreate, Service: want.Service, Number: n, Existing: c, Reason: reason})
 		case !c.Running():
@@ -106,9 +133,6 @@ func decide(want desired, existing []engine.Container, policy recreatePolicy) Pl
 		default:
 			plan = append(plan, Action{Kind: ActKeep, Service: want.Service, Number: n, Existing: c})
 		}
-	}
-	for _, c := range byNum {
-		extra = append(extra, c)
 	}
 	sort.Slice(extra, func(i, j int) bool { return extra[i].Name < extra[j].Name })
 	for _, c := range extra {

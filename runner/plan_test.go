@@ -46,6 +46,19 @@ func TestDecide(t *testing.T) {
 			ctr("p-db-1", "1", "h1", "img1", engine.StateRunning),
 			ctr("p-db-2", "2", "h1", "img1", engine.StateRunning),
 			ctr("p-db-3", "3", "h1", "img1", engine.StateRunning)}, recreateDiverged, "db-1: keep\ndb-2: keep\ndb-3: remove (scaled down)"},
+		// docker compose's TestScaleDownNoRecreate: the out-of-date
+		// replicas go first, the up-to-date ones keep their numbers
+		{"scaled down, out of date first", []engine.Container{
+			ctr("p-db-1", "1", "h1", "img0", engine.StateRunning),
+			ctr("p-db-2", "2", "h1", "img0", engine.StateRunning),
+			ctr("p-db-3", "3", "h1", "img1", engine.StateRunning),
+			ctr("p-db-4", "4", "h1", "img1", engine.StateRunning)}, recreateDiverged, "db-3: keep\ndb-4: keep\ndb-1: remove (scaled down)\ndb-2: remove (scaled down)"},
+		{"scaled down, one out of date", []engine.Container{
+			ctr("p-db-1", "1", "h0", "img1", engine.StateRunning),
+			ctr("p-db-2", "2", "h1", "img1", engine.StateRunning),
+			ctr("p-db-3", "3", "h1", "img1", engine.StateRunning)}, recreateDiverged, "db-2: keep\ndb-3: keep\ndb-1: remove (scaled down)"},
+		{"a gap is filled first", []engine.Container{
+			ctr("p-db-2", "2", "h1", "img1", engine.StateRunning)}, recreateDiverged, "db-1: create\ndb-2: keep"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := decide(want, c.existing, c.policy).String(); got != c.want {

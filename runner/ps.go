@@ -77,12 +77,16 @@ type LogsOptions struct {
 	Index int
 }
 
-// Logs writes the logs of the project's containers to Stdout, prefixed by
-// container ("db-1  | ") unless NoPrefix.
+// Logs writes the logs of the project's containers to Stdout (their
+// stderr to Stderr), prefixed by container ("db-1  | ") unless NoPrefix.
+// With Follow it also follows the containers of the selected services that
+// start meanwhile (a new replica, a service brought up later), as docker
+// compose, and returns once every container it follows has stopped.
 func (r *Runner) Logs(ctx context.Context, project string, o LogsOptions) error {
 	if o.Index > 0 && len(o.Services) != 1 {
 		return fmt.Errorf("logs --index %d: name exactly one service", o.Index)
 	}
+	begin := r.opts.Clock.Now()
 	cs, err := r.Ps(ctx, project, PsOptions{Services: o.Services, All: true})
 	if err != nil {
 		return err
@@ -99,29 +103,101 @@ func (r *Runner) Logs(ctx context.Context, project string, o LogsOptions) error 
 	for i, c := range cs {
 		names[i] = shortName(c)
 	}
-	prefixes := logPrefixes(names)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	errc := make(chan error, len(cs))
-	for _, c := range cs {
-		wg.Add(1)
-		go func(c engine.Container) {
-			defer wg.Done()
-			prefix := prefixes[shortName(c)]
-			if o.NoPrefix {
-				prefix = ""
-			}
-			w := &prefixWriter{mu: &mu, out: r.opts.Stdout, prefix: prefix}
-			err := r.eng.ContainerLogs(ctx, c.ID, engine.LogOptions{Follow: o.Follow, Tail: o.Tail, Timestamps: o.Timestamps, Since: o.Since, Until: o.Until}, w, w)
-			w.Flush()
-			if err != nil && ctx.Err() == nil {
-				errc <- fmt.Errorf("logs of %s: %w", c.Name, err)
-			}
-		}(c)
+	l := &logFollow{r: r, o: o, prefixes: logPrefixes(names), active: map[string]bool{}, from: map[string]time.Time{}, errc: make(chan error, 1)}
+	for _, n := range names {
+		l.width = max(l.width, len(n))
 	}
-	wg.Wait()
-	close(errc)
-	return <-errc
+	ectx, stopEvents := context.WithCancel(ctx)
+	defer stopEvents()
+	listed := r.opts.Clock.Now() // a start seen before is in cs
+	for _, c := range cs {
+		l.follow(ctx, c, time.Time{}, listed)
+	}
+	if o.Follow && o.Index == 0 {
+		go l.watch(ectx, project, begin)
+	}
+	l.wg.Wait()
+	stopEvents()
+	select {
+	case err := <-l.errc:
+		return err
+	default:
+		return nil
+	}
+}
+
+// logFollow is one `logs` command: the containers whose logs it writes.
+type logFollow struct {
+	r        *Runner
+	o        LogsOptions
+	mu       sync.Mutex // lines whole; the maps below
+	wg       sync.WaitGroup
+	prefixes map[string]string
+	width    int
+	active   map[string]bool      // by container ID: its stream is open
+	from     map[string]time.Time // by container ID: followed since then
+	errc     chan error
+}
+
+// follow writes c's logs from since (zero: all) on their own goroutine.
+func (l *logFollow) follow(ctx context.Context, c engine.Container, since, at time.Time) {
+	name := shortName(c)
+	l.mu.Lock()
+	if l.active[c.ID] || at.Before(l.from[c.ID]) {
+		l.mu.Unlock()
+		return
+	}
+	if _, known := l.from[c.ID]; !known {
+		since = time.Time{} // a new container: all its output is of this run
+	}
+	l.active[c.ID], l.from[c.ID] = true, at
+	prefix, ok := l.prefixes[name]
+	if !ok { // a container that started meanwhile: docker compose's padding
+		l.width = max(l.width, len(name))
+		prefix = fmt.Sprintf("%-*s | ", l.width+1, name)
+		l.prefixes[name] = prefix
+	}
+	if l.o.NoPrefix {
+		prefix = ""
+	}
+	l.wg.Add(1)
+	l.mu.Unlock()
+	go func() {
+		defer l.wg.Done()
+		w := &prefixWriter{mu: &l.mu, out: l.r.opts.Stdout, prefix: prefix}
+		ew := &prefixWriter{mu: &l.mu, out: l.r.opts.Stderr, prefix: prefix}
+		err := l.r.eng.ContainerLogs(ctx, c.ID, engine.LogOptions{Follow: l.o.Follow, Tail: l.o.Tail, Timestamps: l.o.Timestamps, Since: since, Until: l.o.Until}, w, ew)
+		w.Flush()
+		ew.Flush()
+		l.mu.Lock()
+		delete(l.active, c.ID)
+		l.mu.Unlock()
+		if err != nil && ctx.Err() == nil {
+			select {
+			case l.errc <- fmt.Errorf("logs of %s: %w", c.Name, err):
+			default:
+			}
+		}
+	}()
+}
+
+// watch follows the containers of the selected services that start from
+// since on, until ctx ends.
+func (l *logFollow) watch(ctx context.Context, project string, since time.Time) {
+	want := map[string]bool{}
+	for _, s := range l.o.Services {
+		want[s] = true
+	}
+	f := engine.EventFilter{Labels: map[string]string{engine.LabelProject: project}, Since: since}
+	_ = l.r.eng.ContainerEvents(ctx, f, func(ev engine.ContainerEvent) error {
+		svc := ev.Attributes[engine.LabelService]
+		if ev.Action != "start" || (len(want) > 0 && !want[svc]) {
+			return nil
+		}
+		c := engine.Container{ID: ev.ID, Name: ev.Name, Labels: ev.Attributes}
+		l.follow(ctx, c, ev.Time, ev.Time)
+		return nil
+	})
 }
 
 // BuildOptions are `cirun build`'s options.
@@ -131,6 +207,9 @@ type BuildOptions struct {
 	Pull     bool
 	// WithDependencies builds the services' depends_on closure too.
 	WithDependencies bool
+	// Args override the services' build args (--build-arg KEY=VALUE; a
+	// nil value takes KEY from the project's environment).
+	Args map[string]*string
 }
 
 // Build builds the images of the services that have a build section, in
@@ -139,6 +218,7 @@ type BuildOptions struct {
 // the builds of its dependencies in the set are done; independent services
 // build in parallel.
 func (r *Runner) Build(ctx context.Context, p *types.Project, o BuildOptions) error {
+	p = withBuildArgs(p, o.Args)
 	s := r.newSession(p)
 	defer s.close()
 	names := o.Services
@@ -229,4 +309,34 @@ func sortedDeps(svc types.ServiceConfig) []string {
 	}
 	sort.Strings(deps)
 	return deps
+}
+
+// withBuildArgs returns p with args set in every build section (a copy
+// when there are any: p is not changed).
+func withBuildArgs(p *types.Project, args map[string]*string) *types.Project {
+	if len(args) == 0 {
+		return p
+	}
+	cp := *p
+	cp.Services = types.Services{}
+	for name, svc := range p.Services {
+		if svc.Build != nil {
+			b := *svc.Build
+			b.Args = types.MappingWithEquals{}
+			for k, v := range svc.Build.Args {
+				b.Args[k] = v
+			}
+			for k, v := range args {
+				if v == nil {
+					if env, ok := p.Environment[k]; ok {
+						v = &env
+					}
+				}
+				b.Args[k] = v
+			}
+			svc.Build = &b
+		}
+		cp.Services[name] = svc
+	}
+	return &cp
 }

@@ -90,6 +90,14 @@ type session struct {
 	images   map[string]*imageOnce
 	cancel   context.CancelFunc // stops the monitors
 	mctx     context.Context
+	// hookLog, set by an attached up, is where a container's hook output
+	// goes (nil: discarded).
+	hookLog func(engine.Container) io.Writer
+	// hookOutput, when an attached up will show hook output but has not
+	// attached yet, keeps the post_start hooks' output until it does.
+	hookOutput *[]hookRun
+	// allResources: up creates every network and volume of the project
+	allResources bool
 }
 
 type created struct {

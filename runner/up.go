@@ -79,6 +79,9 @@ type UpOptions struct {
 	AttachDependencies bool
 	// Log is how container output is written.
 	Log LogFormat
+	// AllResources creates every network and volume of the project, used
+	// by a service or not (--all-resources).
+	AllResources bool
 }
 
 // svcRun is one service's progress within a session.
@@ -127,6 +130,9 @@ func (r *Runner) Up(ctx context.Context, p *types.Project, o UpOptions) error {
 	}
 	s := r.newSession(p)
 	defer s.close()
+	if attached {
+		s.hookOutput = &[]hookRun{} // shown once attached, as docker compose does
+	}
 	since := r.opts.Clock.Now()
 	runs, err := s.up(ctx, targets, o)
 	if err == nil && o.Wait && !o.NoStart {
@@ -267,6 +273,7 @@ func (s *session) up(ctx context.Context, targets []string, o UpOptions) (map[st
 			return nil, err
 		}
 	}
+	s.allResources = o.AllResources
 	if err := s.ensureNetworks(ctx, names); err != nil {
 		return nil, err
 	}
@@ -477,7 +484,7 @@ func (s *session) startContainer(ctx context.Context, c *engine.Container) error
 	}
 	r.event("Container", c.Name, "Started", "")
 	if svc, ok := s.project.Services[c.Labels[engine.LabelService]]; ok && c.Labels[engine.LabelOneoff] != "True" {
-		if err := r.runHooks(ctx, *c, svc, svc.PostStart); err != nil {
+		if err := r.runHooks(ctx, *c, svc, svc.PostStart, s.hookWriter(*c)); err != nil {
 			r.event("Container", c.Name, "Error", err.Error())
 			return err
 		}
@@ -522,7 +529,16 @@ func (s *session) waitCondition(ctx context.Context, dep string, d types.Service
 		}
 		if err != nil {
 			var se *ServiceError
-			if errors.As(err, &se) {
+			if errors.As(err, &se) && !d.Required {
+				// docker compose goes on without an optional dependency
+				msg := fmt.Sprintf("optional dependency %q failed to start: %s", dep, err)
+				if rest, ok := strings.CutPrefix(se.Reason, "didn't complete"); ok {
+					msg = fmt.Sprintf("optional dependency %q didn't complete%s", dep, rest)
+				}
+				s.r.event("Container", c.Name, "Warning", msg)
+				return nil
+			}
+			if se != nil {
 				se.Service = dep
 				se.Dependency = true
 				se.Logs = s.tail(c.ID, 20)
@@ -544,7 +560,7 @@ func (s *session) waitHealthy(ctx context.Context, c engine.Container) error {
 		c = full
 	}
 	if c.Healthcheck == nil {
-		return &ServiceError{Container: c.Name, Reason: "has no healthcheck configured"}
+		return s.noHealthcheck(ctx, c)
 	}
 	if c.Health == engine.HealthHealthy && c.Running() {
 		return nil
@@ -559,6 +575,25 @@ func (s *session) waitHealthy(ctx context.Context, c engine.Container) error {
 	}
 	r.event("Container", c.Name, "Healthy", "")
 	return nil
+}
+
+// noHealthcheck is the error for a service_healthy dependency without a
+// healthcheck. docker compose looks at the container on its first tick, half
+// a second after the start, and reports a container that exited by then as
+// "exited (N)" rather than as lacking a healthcheck; so does this.
+func (s *session) noHealthcheck(ctx context.Context, c engine.Container) error {
+	if c.Running() {
+		wctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		_, _ = s.r.eng.WaitContainer(wctx, c.ID)
+		cancel()
+		if got, err := s.r.eng.InspectContainer(ctx, c.ID); err == nil {
+			c = got
+		}
+	}
+	if !c.Running() && c.State != engine.StateCreated {
+		return &ServiceError{Container: c.Name, Reason: fmt.Sprintf("exited (%d)", c.ExitCode)}
+	}
+	return &ServiceError{Container: c.Name, Reason: "has no healthcheck configured"}
 }
 
 // waitCompleted waits until c exited, and fails unless it exited 0.
@@ -627,7 +662,7 @@ func (s *session) waitReady(ctx context.Context, runs map[string]*svcRun, target
 	close(errc)
 	for err := range errc {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("timeout waiting for services to be healthy (--wait-timeout %s)", timeout)
+			return fmt.Errorf("application not healthy after %s", timeout)
 		}
 		return err
 	}
@@ -649,6 +684,13 @@ func (s *session) checkRunning(ctx context.Context, c engine.Container) error {
 // has a build section and the policy says so, pulled otherwise.
 func (s *session) ensureImage(ctx context.Context, svc types.ServiceConfig, forceBuild, noBuild bool) (engine.Image, error) {
 	ref := imageName(s.project.Name, svc)
+	if svc.Build == nil {
+		// an image another service builds is built, not pulled (docker
+		// compose pulls only images no service builds)
+		if b, ok := s.builderOf(ref); ok {
+			svc = b
+		}
+	}
 	s.mu.Lock()
 	o := s.images[ref]
 	if o == nil {
@@ -658,6 +700,16 @@ func (s *session) ensureImage(ctx context.Context, svc types.ServiceConfig, forc
 	s.mu.Unlock()
 	o.once.Do(func() { o.img, o.err = s.resolveImage(ctx, svc, ref, forceBuild, noBuild) })
 	return o.img, o.err
+}
+
+// builderOf returns the service of the project that builds image ref.
+func (s *session) builderOf(ref string) (types.ServiceConfig, bool) {
+	for _, name := range s.project.ServiceNames() {
+		if b := s.project.Services[name]; b.Build != nil && imageName(s.project.Name, b) == ref {
+			return b, true
+		}
+	}
+	return types.ServiceConfig{}, false
 }
 
 func (s *session) resolveImage(ctx context.Context, svc types.ServiceConfig, ref string, forceBuild, noBuild bool) (engine.Image, error) {
@@ -920,6 +972,11 @@ func (s *session) ensureNetworks(ctx context.Context, names []string) error {
 	r := s.r
 	p := s.project
 	used := map[string]bool{}
+	if s.allResources {
+		for k := range p.Networks {
+			used[k] = true
+		}
+	}
 	for _, n := range names {
 		svc := p.Services[n]
 		if svc.NetworkMode != "" && svc.NetworkMode != "bridge" {
@@ -997,6 +1054,11 @@ func (s *session) ensureVolumes(ctx context.Context, names []string) error {
 	r := s.r
 	p := s.project
 	used := map[string]bool{}
+	if s.allResources {
+		for k := range p.Volumes {
+			used[k] = true
+		}
+	}
 	for _, n := range names {
 		for _, v := range p.Services[n].Volumes {
 			if v.Type == types.VolumeTypeVolume && v.Source != "" {

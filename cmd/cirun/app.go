@@ -320,6 +320,7 @@ func (e *env) composeOptions(c *cli.Context) compose.Options {
 		NoResolvePaths: c.Bool("no-path-resolution"),
 		NoConsistency:  c.Bool("no-consistency"),
 		NoResolveEnv:   c.Bool("no-env-resolution"),
+		AllResources:   c.Bool("all-resources"),
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -31,7 +30,7 @@ func (e *env) buildCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := setBuildFlags(p, resolveEnv(multiOf(c, "build-arg"), os.LookupEnv), c.String("ssh")); err != nil {
+			if err := addBuildSSH(p, c.String("ssh")); err != nil {
 				return err
 			}
 			if c.Bool("quiet") {
@@ -41,7 +40,15 @@ func (e *env) buildCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			err = r.Build(c.Context, p, runner.BuildOptions{Services: services, NoCache: c.Bool("no-cache"), Pull: c.Bool("pull"), WithDependencies: c.Bool("with-dependencies")})
+			args := map[string]*string{}
+			for _, kv := range multiOf(c, "build-arg") {
+				if k, v, ok := strings.Cut(kv, "="); ok {
+					args[k] = &v
+				} else {
+					args[kv] = nil // from the environment, else the ARG default
+				}
+			}
+			err = r.Build(c.Context, p, runner.BuildOptions{Services: services, NoCache: c.Bool("no-cache"), Pull: c.Bool("pull"), WithDependencies: c.Bool("with-dependencies"), Args: args})
 			if err != nil || !c.Bool("push") {
 				return err
 			}
@@ -50,32 +57,21 @@ func (e *env) buildCommand() *cli.Command {
 	}
 }
 
-// setBuildFlags applies `build --build-arg` and `--ssh` to every service
-// that builds, as docker compose does: a --build-arg wins over the
-// service's own args (args are KEY=VALUE: resolveEnv dropped a KEY the
-// environment does not set), --ssh adds to its ssh entries.
-func setBuildFlags(p *types.Project, args []string, ssh string) error {
-	var keys []types.SSHKey
-	if ssh != "" {
-		id, path, _ := strings.Cut(ssh, "=")
-		if id == "" {
-			return cli.Exit(fmt.Sprintf("build: invalid --ssh %q: want 'default' or ID=PATH", ssh), 1)
-		}
-		keys = append(keys, types.SSHKey{ID: id, Path: path})
+// addBuildSSH adds `build --ssh` to every service that builds, as docker
+// compose does.
+func addBuildSSH(p *types.Project, ssh string) error {
+	if ssh == "" {
+		return nil
+	}
+	id, path, _ := strings.Cut(ssh, "=")
+	if id == "" {
+		return cli.Exit(fmt.Sprintf("build: invalid --ssh %q: want 'default' or ID=PATH", ssh), 1)
 	}
 	for name, s := range p.Services {
-		if s.Build == nil {
-			continue
+		if s.Build != nil {
+			s.Build.SSH = append(s.Build.SSH, types.SSHKey{ID: id, Path: path})
+			p.Services[name] = s
 		}
-		for _, a := range args {
-			k, v, _ := strings.Cut(a, "=")
-			if s.Build.Args == nil {
-				s.Build.Args = types.MappingWithEquals{}
-			}
-			s.Build.Args[k] = &v
-		}
-		s.Build.SSH = append(s.Build.SSH, keys...)
-		p.Services[name] = s
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ func (e *env) app() *cli.App {
 			&cli.StringFlag{Name: "project-directory", Usage: "alternate working directory (default: the first file's directory)"},
 			&cli.StringSliceFlag{Name: "profile", Usage: "profile to enable (repeatable)"},
 			&cli.StringSliceFlag{Name: "env-file", Usage: "alternate environment file (repeatable)"},
+			&cli.BoolFlag{Name: "all-resources", Usage: "include all resources, even those not used by services"},
 			&cli.StringFlag{Name: "progress", Value: "auto", EnvVars: []string{"COMPOSE_PROGRESS"}, Usage: "progress output: auto, tty, plain, json, quiet"},
 			&cli.StringFlag{Name: "ansi", Value: "auto", EnvVars: []string{"COMPOSE_ANSI"}, Usage: "control characters: never, always, auto"},
 			&cli.IntFlag{Name: "parallel", Value: -1, EnvVars: []string{"COMPOSE_PARALLEL_LIMIT"}, Usage: "maximum parallelism, -1 for unlimited"},

@@ -76,6 +76,7 @@ func (e *env) upCommand() *cli.Command {
 func (e *env) upOptions(c *cli.Context) (runner.UpOptions, error) {
 	o := runner.UpOptions{
 		Services:           c.Args().Slice(),
+		AllResources:       c.Bool("all-resources"),
 		Detach:             c.Bool("detach"),
 		Wait:               c.Bool("wait"),
 		WaitTimeout:        time.Duration(c.Int("wait-timeout")) * time.Second,

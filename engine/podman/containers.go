@@ -244,6 +244,7 @@ func (e *Engine) ContainerLogs(ctx context.Context, id string, opts engine.LogOp
 		return fmt.Errorf("reading logs of %s: %w", id, mapErr(resp.Process(nil), nil))
 	}
 	out, errOut := newLineWriter(stdout), newLineWriter(stderr)
+	out.stamped, errOut.stamped = opts.Timestamps, opts.Timestamps
 	err = demux(resp.Body, out, errOut)
 	out.Flush()
 	errOut.Flush()

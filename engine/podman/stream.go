@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cirun-dev/cirun/engine"
 	"github.com/containers/podman/v4/pkg/bindings"
@@ -150,6 +151,10 @@ type lineWriter struct {
 	mu  sync.Mutex
 	w   io.Writer
 	buf []byte
+	// stamped: each write (a log frame) starts with "TIMESTAMP "; the
+	// continuation of a partial line loses its timestamp, so that the
+	// joined line carries one, at its start.
+	stamped bool
 }
 
 func newLineWriter(w io.Writer) *lineWriter { return &lineWriter{w: w} }
@@ -160,6 +165,12 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	n := len(p)
+	if l.stamped && len(l.buf) > 0 {
+		if stamp, rest, ok := bytes.Cut(p, []byte(" ")); ok && isTimestamp(stamp) {
+			p = rest
+		}
+	}
 	l.buf = append(l.buf, p...)
 	if i := bytes.LastIndexByte(l.buf, '\n'); i >= 0 {
 		if _, err := l.w.Write(l.buf[:i+1]); err != nil {
@@ -167,7 +178,14 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 		}
 		l.buf = append(l.buf[:0], l.buf[i+1:]...)
 	}
-	return len(p), nil
+	return n, nil
+}
+
+// isTimestamp reports whether b is an RFC 3339 time, as Podman stamps
+// log lines.
+func isTimestamp(b []byte) bool {
+	_, err := time.Parse(time.RFC3339Nano, string(b))
+	return err == nil
 }
 
 // Flush writes a pending partial line.
