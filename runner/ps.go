@@ -166,7 +166,11 @@ func (l *logFollow) follow(ctx context.Context, c engine.Container, since, at ti
 		defer l.wg.Done()
 		w := &prefixWriter{mu: &l.mu, out: l.r.opts.Stdout, prefix: prefix}
 		ew := &prefixWriter{mu: &l.mu, out: l.r.opts.Stderr, prefix: prefix}
-		err := l.r.eng.ContainerLogs(ctx, c.ID, engine.LogOptions{Follow: l.o.Follow, Tail: l.o.Tail, Timestamps: l.o.Timestamps, Since: since, Until: l.o.Until}, w, ew)
+		from := since
+		if l.o.Since.After(from) { // --since
+			from = l.o.Since
+		}
+		err := l.r.eng.ContainerLogs(ctx, c.ID, engine.LogOptions{Follow: l.o.Follow, Tail: l.o.Tail, Timestamps: l.o.Timestamps, Since: from, Until: l.o.Until}, w, ew)
 		w.Flush()
 		ew.Flush()
 		l.mu.Lock()
