@@ -38,21 +38,11 @@ func links(svc types.ServiceConfig) []link {
 // awaitLinks waits until the services svc links to are up, when this
 // command brings them up (runs).
 func (s *session) awaitLinks(ctx context.Context, svc types.ServiceConfig, runs map[string]*svcRun) error {
+	var services []string
 	for _, l := range links(svc) {
-		run := runs[l.service]
-		if run == nil {
-			continue
-		}
-		select {
-		case <-run.done:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		if run.err != nil {
-			return errDepFailed
-		}
+		services = append(services, l.service)
 	}
-	return nil
+	return awaitRuns(ctx, services, runs)
 }
 
 // linkHosts returns the extra /etc/hosts entries (NAME:IP) of svc's links
@@ -116,4 +106,24 @@ func linkAddress(ips map[string]string, mine map[string]bool) string {
 		}
 	}
 	return ""
+}
+
+// awaitRuns waits until the services this command brings up (runs) among
+// services are done; errDepFailed if one failed.
+func awaitRuns(ctx context.Context, services []string, runs map[string]*svcRun) error {
+	for _, name := range services {
+		run := runs[name]
+		if run == nil {
+			continue
+		}
+		select {
+		case <-run.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if run.err != nil {
+			return errDepFailed
+		}
+	}
+	return nil
 }

@@ -671,19 +671,12 @@ func (s *session) sharedContainers(ctx context.Context, svc types.ServiceConfig)
 // a container, as docker compose does before converging a service.
 func (s *session) awaitShared(ctx context.Context, svc types.ServiceConfig, runs map[string]*svcRun) error {
 	refs := sharedServices(svc)
-	for _, ref := range refs {
-		run := runs[ref.service]
-		if run == nil {
-			continue
-		}
-		select {
-		case <-run.done:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		if run.err != nil {
-			return errDepFailed
-		}
+	services := make([]string, len(refs))
+	for i, ref := range refs {
+		services[i] = ref.service
+	}
+	if err := awaitRuns(ctx, services, runs); err != nil {
+		return err
 	}
 	if len(refs) == 0 {
 		return nil

@@ -1053,25 +1053,7 @@ func (s *session) ensureNetworks(ctx context.Context, names []string) error {
 func (s *session) ensureVolumes(ctx context.Context, names []string) error {
 	r := s.r
 	p := s.project
-	used := map[string]bool{}
-	if s.allResources {
-		for k := range p.Volumes {
-			used[k] = true
-		}
-	}
-	for _, n := range names {
-		for _, v := range p.Services[n].Volumes {
-			if v.Type == types.VolumeTypeVolume && v.Source != "" {
-				used[v.Source] = true
-			}
-		}
-	}
-	keys := make([]string, 0, len(used))
-	for k := range used {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range usedVolumes(p, names, s.allResources) {
 		vc, ok := p.Volumes[k]
 		if !ok {
 			return fmt.Errorf("volume %s is used by a service but not declared", k)

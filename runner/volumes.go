@@ -60,20 +60,7 @@ func volumesKey(p *types.Project, svc types.ServiceConfig) string {
 func (s *session) recreateVolumes(ctx context.Context, names []string, byService map[string][]engine.Container, o UpOptions) error {
 	r := s.r
 	p := s.project
-	used := map[string]bool{}
-	for _, n := range names {
-		for _, v := range p.Services[n].Volumes {
-			if v.Type == types.VolumeTypeVolume && v.Source != "" {
-				used[v.Source] = true
-			}
-		}
-	}
-	keys := make([]string, 0, len(used))
-	for k := range used {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range usedVolumes(p, names, false) {
 		vc, ok := p.Volumes[k]
 		if !ok || bool(vc.External) {
 			continue
@@ -126,4 +113,28 @@ func usesVolume(svc types.ServiceConfig, key string) bool {
 		}
 	}
 	return false
+}
+
+// usedVolumes are the project volumes (keys of p.Volumes, sorted) the
+// services names mount, or all of them with all (--all-resources).
+func usedVolumes(p *types.Project, names []string, all bool) []string {
+	used := map[string]bool{}
+	if all {
+		for k := range p.Volumes {
+			used[k] = true
+		}
+	}
+	for _, n := range names {
+		for _, v := range p.Services[n].Volumes {
+			if v.Type == types.VolumeTypeVolume && v.Source != "" {
+				used[v.Source] = true
+			}
+		}
+	}
+	keys := make([]string, 0, len(used))
+	for k := range used {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
