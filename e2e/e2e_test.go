@@ -50,8 +50,17 @@ type result struct {
 	stdout, stderr string
 }
 
-// cirun runs the binary with args and extra environment, bounded by 5 min.
+// cirun runs the binary with args and extra environment, bounded by 5 min,
+// and logs its output.
 func cirun(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	res := runBin(t, env, args...)
+	t.Logf("cirun %s -> %d\n--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), res.code, res.stdout, res.stderr)
+	return res
+}
+
+// runBin runs the binary with args and extra environment, bounded by 5 min.
+func runBin(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -66,7 +75,6 @@ func cirun(t *testing.T, env []string, args ...string) result {
 	} else if err != nil {
 		t.Fatalf("running cirun %v: %v", args, err)
 	}
-	t.Logf("cirun %s -> %d\n--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), res.code, res.stdout, res.stderr)
 	return res
 }
 

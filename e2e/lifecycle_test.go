@@ -281,16 +281,7 @@ func TestUpShowsAllOfALargeOutput(t *testing.T) {
 // cirunQuiet is cirun without logging the output (too large for the log).
 func cirunQuiet(t *testing.T, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	res := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		res.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running cirun %v: %v", args, err)
-	}
+	res := runBin(t, nil, args...)
 	t.Logf("cirun %s -> %d (%d bytes of stdout)\n--- stderr\n%s", strings.Join(args, " "), res.code, len(res.stdout), res.stderr)
 	return res
 }
