@@ -266,16 +266,13 @@ func buildProgress(p string) string {
 // command that creates containers of the services enable names (all when
 // empty).
 func (e *env) project(c *cli.Context, enable ...string) (*types.Project, error) {
-	return e.load(c, false, enable)
+	return e.load(c, enable, nil)
 }
 
 // renderProject loads the compose project for `config`, which prints it:
 // keys cirun cannot run are warnings there.
 func (e *env) renderProject(c *cli.Context, enable ...string) (*types.Project, error) {
-	o := e.composeOptions(c)
-	o.EnableServices = enable
-	o.Render = true
-	return compose.Load(c.Context, o)
+	return e.load(c, enable, func(o *compose.Options) { o.Render = true })
 }
 
 // listProject loads the compose project for `config --services`,
@@ -283,23 +280,23 @@ func (e *env) renderProject(c *cli.Context, enable ...string) (*types.Project, e
 // only: as in docker compose, env files are not read (a missing one is no
 // error).
 func (e *env) listProject(c *cli.Context, enable ...string) (*types.Project, error) {
-	o := e.composeOptions(c)
-	o.EnableServices = enable
-	o.Render = true
-	o.KeepEnvFiles = true
-	return compose.Load(c.Context, o)
+	return e.load(c, enable, func(o *compose.Options) { o.Render, o.KeepEnvFiles = true, true })
 }
 
 // existingProject loads the compose project for a command that acts on
 // existing containers only.
 func (e *env) existingProject(c *cli.Context) (*types.Project, error) {
-	return e.load(c, true, nil)
+	return e.load(c, nil, func(o *compose.Options) { o.NoCreate = true })
 }
 
-func (e *env) load(c *cli.Context, noCreate bool, enable []string) (*types.Project, error) {
+// load loads the project with the global flags' options, enabling the
+// services enable names, as set adjusts them.
+func (e *env) load(c *cli.Context, enable []string, set func(*compose.Options)) (*types.Project, error) {
 	o := e.composeOptions(c)
 	o.EnableServices = enable
-	o.NoCreate = noCreate
+	if set != nil {
+		set(&o)
+	}
 	return compose.Load(c.Context, o)
 }
 

@@ -110,8 +110,8 @@ func fullPath() (string, error) {
 	return p, nil
 }
 
-// globalValue is the value of the global flag --name among args before the
-// command ("" when absent).
+// globalValue is the value of the flag --name among args, else of
+// CONTAINER_HOST, the variable the only flag asked (--host) defaults to.
 func globalValue(args []string, name string) string {
 	for i := 1; i < len(args); i++ {
 		a := args[i]
