@@ -453,8 +453,14 @@ func TestCmdPullPush(t *testing.T) {
 	mustContain(t, "pull broken stderr", res.stderr, "127.0.0.1:1/cirun-e2e/nope:v1")
 	dc(0, "pull", "--ignore-pull-failures", "broken")
 
-	// push: only built has a build section and an image name.
+	// build --push pushes what it built.
 	ref := reg + "/cirun-e2e/pushed:v1"
+	t.Cleanup(func() { _ = exec.Command("podman", "rmi", ref).Run() })
+	dc(0, "build", "--push", "built")
+	res = cirun(t, nil, "registry", "ls", "--registry", reg)
+	mustContain(t, "registry ls after build --push", res.stdout, "cirun-e2e/pushed")
+
+	// push: only built has a build section and an image name.
 	if out, err := exec.Command("podman", "tag", "localhost/cirun/busybox:latest", ref).CombinedOutput(); err != nil {
 		t.Fatalf("podman tag: %v %s", err, out)
 	}

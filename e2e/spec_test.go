@@ -246,6 +246,11 @@ func TestSpecUnsupportedIsAnError(t *testing.T) {
 	res = specIn(t, f, p)(0, "config")
 	mustContain(t, "config stdout", res.stdout, "uts: host")
 	mustContain(t, "config stderr", res.stderr, "services.app.uts: not supported by cirun yet")
+	// down (without -p: the project comes from the file) concerns existing
+	// containers: the key is no error there.
+	if res := cirun(t, nil, "-f", f, "down"); res.code != 0 {
+		t.Errorf("down on the file with the unsupported key exited %d: %s", res.code, res.stderr)
+	}
 
 	res = specIn(t, filepath.Join(fixtures, "spec-unsupported", "tmpfs-size.yaml"), p)(1, "up", "-d")
 	mustContain(t, "stderr", res.stderr, "creating volume "+p+"_mem (driver_opts o: size= needs a Podman newer than 4.3")
