@@ -194,12 +194,20 @@ func TestBuildDependencyOrder(t *testing.T) {
 }
 
 // build --build-arg overrides every build section's args, KEY alone from
-// the project's environment, without changing the project.
+// the project's environment, and --ssh adds to its ssh entries, without
+// changing the project.
 func TestWithBuildArgs(t *testing.T) {
 	b := types.ServiceConfig{Name: "b"}
-	b.Build = &types.BuildConfig{Context: ".", Args: types.MappingWithEquals{"KEEP": strPtr("1"), "FOO": strPtr("old")}}
+	b.Build = &types.BuildConfig{Context: ".", Args: types.MappingWithEquals{"KEEP": strPtr("1"), "FOO": strPtr("old")},
+		SSH: types.SSHConfig{{ID: "mine", Path: "/k"}}}
 	p := &types.Project{Name: "p", Services: types.Services{"b": b, "img": types.ServiceConfig{Name: "img"}}, Environment: types.Mapping{"FROMENV": "env"}}
-	got := withBuildArgs(p, map[string]*string{"FOO": strPtr("new"), "FROMENV": nil})
+	got := withBuildFlags(p, map[string]*string{"FOO": strPtr("new"), "FROMENV": nil}, []types.SSHKey{{ID: "default"}})
+	if ssh := got.Services["b"].Build.SSH; len(ssh) != 2 || ssh[0].ID != "mine" || ssh[1] != (types.SSHKey{ID: "default"}) {
+		t.Errorf("ssh = %v, want the service's key then default", ssh)
+	}
+	if len(p.Services["b"].Build.SSH) != 1 {
+		t.Errorf("the project's ssh entries were changed")
+	}
 	args := got.Services["b"].Build.Args
 	if *args["KEEP"] != "1" || *args["FOO"] != "new" || args["FROMENV"] == nil || *args["FROMENV"] != "env" {
 		t.Errorf("args = KEEP %v FOO %v FROMENV %v", *args["KEEP"], *args["FOO"], args["FROMENV"])

@@ -214,6 +214,8 @@ type BuildOptions struct {
 	// Args override the services' build args (--build-arg KEY=VALUE; a
 	// nil value takes KEY from the project's environment).
 	Args map[string]*string
+	// SSH is added to the services' build ssh entries (--ssh).
+	SSH []types.SSHKey
 }
 
 // Build builds the images of the services that have a build section, in
@@ -222,7 +224,7 @@ type BuildOptions struct {
 // the builds of its dependencies in the set are done; independent services
 // build in parallel.
 func (r *Runner) Build(ctx context.Context, p *types.Project, o BuildOptions) error {
-	p = withBuildArgs(p, o.Args)
+	p = withBuildFlags(p, o.Args, o.SSH)
 	s := r.newSession(p)
 	defer s.close()
 	names := o.Services
@@ -315,10 +317,10 @@ func sortedDeps(svc types.ServiceConfig) []string {
 	return deps
 }
 
-// withBuildArgs returns p with args set in every build section (a copy
-// when there are any: p is not changed).
-func withBuildArgs(p *types.Project, args map[string]*string) *types.Project {
-	if len(args) == 0 {
+// withBuildFlags returns p with args set and ssh added in every build
+// section (a copy when there are any: p is not changed).
+func withBuildFlags(p *types.Project, args map[string]*string, ssh []types.SSHKey) *types.Project {
+	if len(args) == 0 && len(ssh) == 0 {
 		return p
 	}
 	cp := *p
@@ -338,6 +340,7 @@ func withBuildArgs(p *types.Project, args map[string]*string) *types.Project {
 				}
 				b.Args[k] = v
 			}
+			b.SSH = append(slices.Clone(svc.Build.SSH), ssh...)
 			svc.Build = &b
 		}
 		cp.Services[name] = svc

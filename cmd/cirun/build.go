@@ -30,7 +30,8 @@ func (e *env) buildCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := addBuildSSH(p, c.String("ssh")); err != nil {
+			ssh, err := sshFlag(c.String("ssh"))
+			if err != nil {
 				return err
 			}
 			if c.Bool("quiet") {
@@ -48,7 +49,7 @@ func (e *env) buildCommand() *cli.Command {
 					args[kv] = nil // from the environment, else the ARG default
 				}
 			}
-			err = r.Build(c.Context, p, runner.BuildOptions{Services: services, NoCache: c.Bool("no-cache"), Pull: c.Bool("pull"), WithDependencies: c.Bool("with-dependencies"), Args: args})
+			err = r.Build(c.Context, p, runner.BuildOptions{Services: services, NoCache: c.Bool("no-cache"), Pull: c.Bool("pull"), WithDependencies: c.Bool("with-dependencies"), Args: args, SSH: ssh})
 			if err != nil || !c.Bool("push") {
 				return err
 			}
@@ -57,21 +58,14 @@ func (e *env) buildCommand() *cli.Command {
 	}
 }
 
-// addBuildSSH adds `build --ssh` to every service that builds, as docker
-// compose does.
-func addBuildSSH(p *types.Project, ssh string) error {
-	if ssh == "" {
-		return nil
+// sshFlag reads `build --ssh`: 'default' or ID=PATH.
+func sshFlag(v string) ([]types.SSHKey, error) {
+	if v == "" {
+		return nil, nil
 	}
-	id, path, _ := strings.Cut(ssh, "=")
+	id, path, _ := strings.Cut(v, "=")
 	if id == "" {
-		return cli.Exit(fmt.Sprintf("build: invalid --ssh %q: want 'default' or ID=PATH", ssh), 1)
+		return nil, cli.Exit(fmt.Sprintf("build: invalid --ssh %q: want 'default' or ID=PATH", v), 1)
 	}
-	for name, s := range p.Services {
-		if s.Build != nil {
-			s.Build.SSH = append(s.Build.SSH, types.SSHKey{ID: id, Path: path})
-			p.Services[name] = s
-		}
-	}
-	return nil
+	return []types.SSHKey{{ID: id, Path: path}}, nil
 }
