@@ -200,3 +200,27 @@ func TestUpAttachFalse(t *testing.T) {
 	mustContain(t, "stdout", res.stdout, "back-1  | back line\n")
 	down(t, f, p)
 }
+
+// --force-recreate recreates the services named, not the dependencies they
+// pull in (docker compose's recreate vs dependencies strategies);
+// --always-recreate-deps recreates those too.
+func TestUpRecreateNamedAndDeps(t *testing.T) {
+	p := project(t)
+	c := in(t, fixture("dryrun"), p)
+	defer c(0, "down", "-v", "-t", "0")
+	id := func(name string) string {
+		t.Helper()
+		return podman(t, "inspect", "-f", "{{.Id}}", p+"-"+name+"-1")
+	}
+	c(0, "up", "-d", "--wait")
+	web, worker := id("web"), id("worker")
+	c(0, "up", "-d", "--wait", "--force-recreate", "worker")
+	if id("web") != web || id("worker") == worker {
+		t.Errorf("up --force-recreate worker: web recreated %v, worker recreated %v; want worker only", id("web") != web, id("worker") != worker)
+	}
+	web, worker = id("web"), id("worker")
+	c(0, "up", "-d", "--wait", "--always-recreate-deps", "worker")
+	if id("web") == web || id("worker") != worker {
+		t.Errorf("up --always-recreate-deps worker: web recreated %v, worker recreated %v; want web only", id("web") != web, id("worker") != worker)
+	}
+}
